@@ -1,0 +1,74 @@
+package cancel
+
+import (
+	"context"
+	"time"
+)
+
+// Run runs fn in a new scope opened with opts, and returns what
+// [Scope.Close] makes of fn's error: a cancellation caused by the scope
+// itself (its deadline, say) is caught and becomes nil.
+func Run(ctx context.Context, fn func(ctx context.Context) error, opts ...Option) error {
+	s, sctx := Open(ctx, opts...)
+	defer s.Close(nil)
+	return s.Close(fn(sctx))
+}
+
+// MoveOnAfter runs fn with a deadline d from now, AnyIO's move_on_after: if
+// the deadline passes, fn's context is cancelled, and its cancellation
+// error is caught. timedOut reports whether the deadline passed before fn
+// returned; err is fn's error, less the caught cancellation. A cancellation
+// from outside (ctx) is returned, never caught.
+func MoveOnAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) (timedOut bool, err error) {
+	s, sctx := Open(ctx, WithTimeout(d))
+	defer s.Close(nil)
+	err = s.Close(fn(sctx))
+	return s.deadlineHit.Load(), err
+}
+
+// FailAfter runs fn with a deadline d from now, AnyIO's fail_after: if the
+// deadline passes and fn returns the resulting cancellation error, FailAfter
+// returns [ErrTimeout] (which is also context.DeadlineExceeded). An explicit
+// cancellation that came first, even just before the deadline, is never
+// reported as a timeout.
+func FailAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) error {
+	s, sctx := Open(ctx, WithTimeout(d))
+	defer s.Close(nil)
+	err := s.Close(fn(sctx))
+	if err == nil && s.deadlineHit.Load() && s.CancelledCaught() {
+		return ErrTimeout
+	}
+	return err
+}
+
+// Sleep waits for d, or until ctx is done, when it returns the cancellation
+// error (see [Checkpoint]). A zero or negative d only checks ctx.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return Checkpoint(ctx)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return Checkpoint(ctx)
+	}
+}
+
+// Checkpoint returns nil while ctx is not done, and the cancellation error
+// once it is: ctx.Err() itself when the context has no other cause, else an
+// [*Error] that carries both ctx.Err() and context.Cause(ctx). It never
+// blocks.
+func Checkpoint(ctx context.Context) error {
+	err := ctx.Err()
+	if err == nil {
+		return nil
+	}
+	cause := context.Cause(ctx)
+	if cause == nil || sameError(cause, err) {
+		return err
+	}
+	return &Error{Err: err, Cause: cause}
+}

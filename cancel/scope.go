@@ -1,0 +1,280 @@
+package cancel
+
+import (
+	"context"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Scope is a region of work that can be cancelled as a unit: Trio's and
+// AnyIO's cancel scope. Its context, returned by [Open], is done when the
+// scope is cancelled, when its deadline passes, or when an enclosing,
+// unshielded scope (or any parent context) is done.
+//
+// A Scope is made by [Open] (the zero value is not usable), is safe for
+// concurrent use, and is not reusable after [Scope.Close]. Opening and
+// closing a scope costs about as much as context.WithCancel and its cancel,
+// plus a timer when the scope has a deadline; deriving contexts from the
+// scope's context costs no goroutine.
+type Scope struct {
+	ctx      scopeCtx
+	cancelFn context.CancelCauseFunc
+	shielded bool
+
+	// Distinct causes, one per scope, so that Close can tell this scope's
+	// cancellation from an enclosing one's. Their addresses are the
+	// identity; they live inside the Scope to cost no allocation.
+	cancelled cancelledError
+	expired   deadlineError
+
+	mu           sync.Mutex
+	deadline     time.Time // zero: none of its own
+	timer        *time.Timer
+	cancelCalled bool
+	cause        error // what this scope cancelled with, once cancelCalled
+	caught       bool
+	closed       bool
+
+	// deadlineHit is set when this scope's own deadline, not an explicit
+	// Cancel or an outer scope, cancelled it first.
+	deadlineHit atomic.Bool
+}
+
+// Open opens a cancel scope inside ctx and returns it with its context. The
+// caller must call [Scope.Close] when the work inside is done (usually
+// deferred, or by using the function forms [Run], [MoveOnAfter] and
+// [FailAfter]), or the scope's resources are held until ctx is done.
+//
+// A deadline or timeout that has already passed (zero or negative timeout)
+// cancels the scope at once: the first blocking call inside fails.
+func Open(ctx context.Context, opts ...Option) (*Scope, context.Context) {
+	var cfg config
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	s := &Scope{shielded: cfg.shield}
+	s.cancelled.s = s
+	s.expired.s = s
+	parent := ctx
+	if cfg.shield {
+		parent = context.WithoutCancel(ctx)
+	}
+	inner, cancelFn := context.WithCancelCause(parent)
+	s.cancelFn = cancelFn
+	s.ctx = scopeCtx{Context: inner, s: s}
+	if cfg.hasDeadline {
+		s.mu.Lock()
+		s.setDeadlineLocked(cfg.deadline)
+		s.mu.Unlock()
+	}
+	return s, &s.ctx
+}
+
+// Cancel cancels the scope: its context is done, and every blocking call
+// inside fails with a cancellation error until the scope is closed. The
+// cause (context.Cause) is an error unique to this scope. Calling Cancel
+// again, or after the scope was otherwise cancelled, does nothing more.
+func (s *Scope) Cancel() { s.CancelWithCause(nil) }
+
+// CancelWithCause is like [Scope.Cancel], but makes err the cause reported
+// by context.Cause for the scope's context (if this is the first
+// cancellation to reach it). A nil err is the same as Cancel.
+func (s *Scope) CancelWithCause(err error) {
+	if err == nil {
+		err = &s.cancelled
+	}
+	s.mu.Lock()
+	s.cancelLocked(err)
+	s.mu.Unlock()
+}
+
+func (s *Scope) cancelLocked(cause error) {
+	if s.cancelCalled || s.closed {
+		return
+	}
+	s.cancelCalled = true
+	s.cause = cause
+	s.stopTimerLocked()
+	s.cancelFn(cause)
+}
+
+// Deadline returns the scope's own deadline, or the zero time when it has
+// none. Deadlines of enclosing scopes are not included; the scope's context
+// reports the earliest that applies.
+func (s *Scope) Deadline() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deadline
+}
+
+// SetDeadline sets the scope's own deadline, earlier or later than before,
+// while the scope is open; the zero time removes it. A deadline that has
+// passed cancels the scope at once. Once the scope has been cancelled,
+// moving the deadline no longer un-cancels it.
+func (s *Scope) SetDeadline(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setDeadlineLocked(t)
+}
+
+func (s *Scope) setDeadlineLocked(t time.Time) {
+	s.deadline = t
+	if s.cancelCalled || s.closed {
+		return
+	}
+	s.stopTimerLocked()
+	if t.IsZero() {
+		return
+	}
+	d := time.Until(t)
+	if d <= 0 {
+		s.expireLocked()
+		return
+	}
+	s.timer = time.AfterFunc(d, s.onTimer)
+}
+
+func (s *Scope) stopTimerLocked() {
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+}
+
+// onTimer runs when the timer set for the deadline fires. A timer that was
+// stopped too late to keep it from running finds that the deadline moved.
+func (s *Scope) onTimer() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deadline.IsZero() || s.cancelCalled || s.closed {
+		return
+	}
+	if d := time.Until(s.deadline); d > 0 {
+		s.timer = time.AfterFunc(d, s.onTimer)
+		return
+	}
+	s.expireLocked()
+}
+
+func (s *Scope) expireLocked() {
+	s.cancelLocked(&s.expired)
+	// Only a deadline that won the race to cancel the context counts as a
+	// timeout: an explicit Cancel or an outer scope that got there first
+	// must never look like one.
+	if context.Cause(&s.ctx) == error(&s.expired) {
+		s.deadlineHit.Store(true)
+	}
+}
+
+// CancelCalled reports whether the scope was cancelled, by [Scope.Cancel],
+// [Scope.CancelWithCause] or its own deadline. Cancellation that came from
+// an enclosing scope does not count.
+func (s *Scope) CancelCalled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cancelCalled
+}
+
+// CancelledCaught reports whether [Scope.Close] caught a cancellation error
+// caused by this scope. A scope cancelled while nothing inside it was
+// blocked, whose work returned nil, has CancelCalled but not
+// CancelledCaught, as in Trio.
+func (s *Scope) CancelledCaught() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.caught
+}
+
+// Shielded reports whether the scope was opened with [Shielded].
+func (s *Scope) Shielded() bool { return s.shielded }
+
+// Close ends the scope: it stops its timer, releases its context (which is
+// done afterwards), and returns err — except that a cancellation error
+// caused by this scope's own cancellation is caught: Close returns nil and
+// [Scope.CancelledCaught] reports true. A cancellation that came from an
+// enclosing scope, or a timeout error from an inner [FailAfter], is never
+// caught; it passes through, so that the scope it belongs to can catch it.
+//
+// Close may be called more than once; each call applies the same rule to
+// its err.
+func (s *Scope) Close(err error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		s.stopTimerLocked()
+		s.cancelFn(errClosed)
+	}
+	if err == nil || !s.cancelCalled || !IsCancelled(err) || isTimeout(err) {
+		return err
+	}
+	if !s.wonLocked() {
+		return err
+	}
+	s.caught = true
+	return nil
+}
+
+// wonLocked reports whether the scope's own cancellation was the first to
+// reach its context, rather than an enclosing one's.
+func (s *Scope) wonLocked() bool {
+	return sameError(context.Cause(&s.ctx), s.cause)
+}
+
+// sameError compares two errors for identity without panicking on error
+// types that are not comparable.
+func sameError(a, b error) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	ta := reflect.TypeOf(a)
+	if ta != reflect.TypeOf(b) || !ta.Comparable() {
+		return false
+	}
+	return a == b
+}
+
+// scopeCtx is the scope's context. It embeds a standard cancel context, so
+// that contexts derived from it attach to that one directly (no goroutine
+// per derived context, see context.propagateCancel) and context.Cause works;
+// it overrides Deadline, which can move, and Err, to report a deadline.
+type scopeCtx struct {
+	context.Context
+	s *Scope
+}
+
+func (c *scopeCtx) Deadline() (time.Time, bool) {
+	c.s.mu.Lock()
+	own := c.s.deadline
+	c.s.mu.Unlock()
+	var outer time.Time
+	var ok bool
+	if !c.s.shielded {
+		outer, ok = c.Context.Deadline()
+	}
+	switch {
+	case own.IsZero():
+		return outer, ok
+	case ok && outer.Before(own):
+		return outer, true
+	default:
+		return own, true
+	}
+}
+
+func (c *scopeCtx) Err() error {
+	err := c.Context.Err()
+	if err == context.Canceled {
+		// A deadline cancels through the cancel function, which records
+		// Canceled; report it as a deadline, also for scopes nested in
+		// a scope whose deadline passed.
+		if _, ok := context.Cause(c.Context).(*deadlineError); ok {
+			return context.DeadlineExceeded
+		}
+	}
+	return err
+}
+
+func (c *scopeCtx) String() string { return "cancel.Scope context" }
