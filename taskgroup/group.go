@@ -1,0 +1,325 @@
+package taskgroup
+
+import (
+	"context"
+	"errors"
+	"runtime/debug"
+	"runtime/pprof"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tether-go/tether/cancel"
+)
+
+// Group is a set of tasks (goroutines) that share a cancel scope and whose
+// lifetime is bounded by [Group.Wait]: Trio's nursery, AnyIO's task group,
+// with errgroup's shape. Make one with [Run] (preferred) or [New].
+//
+// The first task to fail cancels the group; Wait returns when every task
+// has returned, with the errors that were not caused by the group's own
+// cancellation (see [Group.Wait]). A panic in a task is recovered, cancels
+// the group and is raised again by Wait.
+//
+// The zero Group is not usable. A Group is safe for concurrent use: tasks
+// may start more tasks. It is not reusable: Go after Wait has returned
+// panics. A task costs a goroutine and one small allocation, about as much
+// as errgroup's.
+type Group struct {
+	scope *cancel.Scope
+	ctx   context.Context
+	wg    sync.WaitGroup
+	sem   chan struct{}
+	name  string
+
+	panicsAsErrors bool
+	waited         atomic.Bool
+
+	mu        sync.Mutex
+	errs      []error     // in the order the tasks failed
+	causeIdx  int         // index in errs of the error that cancelled the group, or -1
+	panicked  *PanicError // first panic, when it is re-raised
+	named     map[*namedTask]struct{}
+	waitOnce  sync.Once
+	waitErr   error
+	waitPanic *PanicError
+}
+
+type namedTask struct{ name string }
+
+// Option configures a group made by [Run] or [New].
+type Option struct {
+	apply func(*Group)
+}
+
+// PanicsAsErrors makes Wait and Run return a task's panic as a
+// [*PanicError] among the group's errors, instead of raising it again.
+func PanicsAsErrors() Option {
+	return Option{apply: func(g *Group) { g.panicsAsErrors = true }}
+}
+
+// Named gives the group a name, which its named tasks carry in their
+// runtime/pprof labels ("group"), so that a goroutine profile shows the
+// tree of groups and tasks.
+func Named(name string) Option {
+	return Option{apply: func(g *Group) { g.name = name }}
+}
+
+// New returns a group whose tasks run in a cancel scope inside ctx, and the
+// scope's context, which is cancelled when the first task fails, when
+// [Group.Cancel] is called, or when ctx is done. It is the errgroup-shaped
+// form: code written for errgroup.WithContext moves over by changing the
+// import and giving each task a ctx parameter. The caller must call
+// [Group.Wait].
+func New(ctx context.Context, opts ...Option) (*Group, context.Context) {
+	g := &Group{causeIdx: -1}
+	for _, o := range opts {
+		o.apply(g)
+	}
+	g.scope, g.ctx = cancel.Open(ctx)
+	return g, g.ctx
+}
+
+// Run runs body with a new group, Trio's nursery: it returns only when body
+// and every task started in the group have returned. body's error counts
+// as a task's: it cancels the group and is returned. A panic in body is
+// treated like a panic in a task. Run returns what [Group.Wait] returns.
+func Run(ctx context.Context, body func(ctx context.Context, g *Group) error, opts ...Option) error {
+	g, ctx := New(ctx, opts...)
+	g.runBody(ctx, body)
+	return g.Wait()
+}
+
+func (g *Group) runBody(ctx context.Context, body func(ctx context.Context, g *Group) error) {
+	// body runs in the caller's goroutine, which calls Wait only after it,
+	// so it needs no place in the wait group.
+	defer func() { g.recovered(recover()) }()
+	if err := body(ctx, g); err != nil {
+		g.fail(err)
+	}
+}
+
+// Go starts fn in a new goroutine as a task of the group, with the group's
+// context (AnyIO's start_soon). When the group has a limit (see
+// [Group.SetLimit]), Go waits for a free slot; if the group is cancelled
+// first, Go returns without running fn.
+//
+// Go panics if fn is nil or if Wait has returned.
+func (g *Group) Go(fn func(ctx context.Context) error) {
+	g.checkGo(fn)
+	if !g.tryAcquire(context.Background()) {
+		return
+	}
+	g.wg.Add(1)
+	go g.run(fn)
+}
+
+// GoNamed is like [Group.Go] and names the task: the task's goroutine
+// carries runtime/pprof labels "group" and "task", and [Tasks] lists its
+// name while it runs.
+func (g *Group) GoNamed(name string, fn func(ctx context.Context) error) {
+	g.checkGo(fn)
+	if !g.tryAcquire(context.Background()) {
+		return
+	}
+	g.wg.Add(1)
+	go g.runNamed(name, fn)
+}
+
+// TryGo starts fn as a task only if the group's limit allows one more task
+// now, and reports whether it did. It never blocks.
+func (g *Group) TryGo(fn func(ctx context.Context) error) bool {
+	g.checkGo(fn)
+	if g.sem != nil {
+		select {
+		case g.sem <- struct{}{}:
+		default:
+			return false
+		}
+	}
+	g.wg.Add(1)
+	go g.run(fn)
+	return true
+}
+
+// SetLimit limits the number of tasks running at once to n; a negative n
+// removes the limit, and zero lets no task start. Like errgroup's, it must
+// not be called while tasks are running, or it panics.
+func (g *Group) SetLimit(n int) {
+	if g.sem != nil && len(g.sem) != 0 {
+		panic("taskgroup: SetLimit called while tasks are running")
+	}
+	if n < 0 {
+		g.sem = nil
+		return
+	}
+	g.sem = make(chan struct{}, n)
+}
+
+func (g *Group) checkGo(fn func(ctx context.Context) error) {
+	if fn == nil {
+		panic("taskgroup: Go called with a nil function")
+	}
+	if g.waited.Load() {
+		panic("taskgroup: Go called after Wait returned; start tasks before Wait, or from a running task")
+	}
+}
+
+func (g *Group) run(fn func(ctx context.Context) error) {
+	defer g.finish()
+	if err := fn(g.ctx); err != nil {
+		g.fail(err)
+	}
+}
+
+func (g *Group) runNamed(name string, fn func(ctx context.Context) error) {
+	t := &namedTask{name: name}
+	g.mu.Lock()
+	if g.named == nil {
+		g.named = make(map[*namedTask]struct{})
+	}
+	g.named[t] = struct{}{}
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		delete(g.named, t)
+		g.mu.Unlock()
+	}()
+	pprof.Do(g.ctx, pprof.Labels("group", g.name, "task", name), func(ctx context.Context) {
+		g.run(func(context.Context) error { return fn(ctx) })
+	})
+}
+
+// finish ends a task: it recovers a panic, turning it into a failure of
+// the group, and releases the task's slot. It must be called deferred, so
+// that it sees the panic of the task's own goroutine, with its stack.
+func (g *Group) finish() {
+	g.finishRecovered(recover())
+}
+
+func (g *Group) finishRecovered(r any) {
+	g.recovered(r)
+	if g.sem != nil {
+		<-g.sem
+	}
+	g.wg.Done()
+}
+
+// recovered makes a recovered panic value, if any, a failure of the group.
+func (g *Group) recovered(r any) {
+	if r != nil {
+		pe := &PanicError{Value: r, Stack: debug.Stack()}
+		if g.panicsAsErrors {
+			g.fail(pe)
+		} else {
+			g.mu.Lock()
+			if g.panicked == nil {
+				g.panicked = pe
+			}
+			g.mu.Unlock()
+			g.scope.CancelWithCause(pe)
+		}
+	}
+}
+
+// tryAcquire waits for a slot when the group has a limit. It gives up,
+// reporting false, when the group is cancelled, or ctx is done, first.
+func (g *Group) tryAcquire(ctx context.Context) bool {
+	if g.sem == nil {
+		return true
+	}
+	select {
+	case g.sem <- struct{}{}:
+		return true
+	case <-g.ctx.Done():
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// fail records a task's error; the first failure cancels the group with
+// the error as the cause.
+func (g *Group) fail(err error) {
+	g.mu.Lock()
+	first := len(g.errs) == 0 && g.panicked == nil
+	g.errs = append(g.errs, err)
+	if first && !g.scope.CancelCalled() {
+		g.scope.CancelWithCause(err)
+		g.causeIdx = len(g.errs) - 1
+	}
+	g.mu.Unlock()
+}
+
+// Cancel cancels every task of the group: the group's context is done. The
+// tasks' cancellation errors that follow are not reported by Wait. Calling
+// Cancel again does nothing more.
+func (g *Group) Cancel() { g.scope.Cancel() }
+
+// Scope returns the group's cancel scope, for its deadline (SetDeadline) or
+// to ask whether it was cancelled.
+func (g *Group) Scope() *cancel.Scope { return g.scope }
+
+// Wait waits until every task of the group has returned, then releases the
+// group's context and returns:
+//
+//   - nil when no task failed, or when every failure was a cancellation
+//     caused by the group's own cancellation ([Group.Cancel], or the first
+//     failure);
+//   - the one remaining error itself, unwrapped;
+//   - several errors joined (Unwrap() []error), first failure first, so that
+//     errors.Is and errors.As reach each;
+//   - a cancellation from outside the group (ctx was done) once, not once
+//     per task.
+//
+// If a task panicked (and the group was not made with [PanicsAsErrors]),
+// Wait panics with a [*PanicError] that carries the value and the stack of
+// the goroutine that panicked, after every task has returned.
+//
+// Wait may be called more than once and from several goroutines; each call
+// returns (or panics with) the same result. After Wait has returned, the
+// group takes no more tasks.
+func (g *Group) Wait() error {
+	g.wg.Wait()
+	g.waitOnce.Do(g.settle)
+	if g.waitPanic != nil {
+		panic(g.waitPanic)
+	}
+	return g.waitErr
+}
+
+func (g *Group) settle() {
+	g.waited.Store(true)
+	g.mu.Lock()
+	errs, causeIdx, pe := g.errs, g.causeIdx, g.panicked
+	g.mu.Unlock()
+
+	var kept []error
+	outsideSeen := false
+	for i, err := range errs {
+		switch {
+		case i == causeIdx:
+			// The failure that cancelled the group is always reported. If
+			// it was itself a cancellation from outside, it is the one
+			// that stands for all the others.
+			kept = append(kept, err)
+			outsideSeen = outsideSeen || cancel.IsCancelled(err)
+		case isPanic(err) || !cancel.IsCancelled(err):
+			kept = append(kept, err)
+		case g.scope.Close(err) == nil:
+			// Caused by the group's own cancellation: left out.
+		case !outsideSeen:
+			// A cancellation from outside the group: reported once.
+			kept = append(kept, err)
+			outsideSeen = true
+		}
+	}
+	g.scope.Close(nil)
+	g.waitPanic = pe
+	switch len(kept) {
+	case 0:
+	case 1:
+		g.waitErr = kept[0]
+	default:
+		g.waitErr = errors.Join(kept...)
+	}
+}
