@@ -1,0 +1,5 @@
+//go:build !race
+
+package memstream_test
+
+const raceEnabled = false
