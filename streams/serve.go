@@ -1,0 +1,470 @@
+package streams
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/tether-go/tether/cancel"
+	"github.com/tether-go/tether/taskgroup"
+)
+
+// The back-off after a temporary accept error, as net/http's: 5 ms,
+// doubling up to 1 s, back to the start after a successful Accept.
+const (
+	minAcceptDelay = 5 * time.Millisecond
+	maxAcceptDelay = time.Second
+)
+
+// ServeOption configures [Serve]. Make one with [FailFast], [MaxConns],
+// [Drain] or [OnError]; the zero ServeOption is a mistake, and Serve panics
+// on it. Options are values: one may be used by any number of Serve calls.
+type ServeOption struct {
+	apply func(*serveConfig)
+}
+
+type serveConfig struct {
+	failFast bool
+	maxConns int // 0: no limit
+	drain    time.Duration
+	hasDrain bool
+	onError  func(error)
+}
+
+// FailFast makes a handler's error or panic fail the group, as AnyIO's
+// serve does, instead of being reported and forgotten: the group (g, or
+// Serve's own) is cancelled, the accept loop stops, every other handler is
+// cancelled at once (even under [Drain]), and the failure is returned by
+// the group's Wait — and by Serve itself when g is nil. A panic is left to
+// the group, which recovers it as a [*taskgroup.PanicError]; Serve's own
+// group returns it as an error. A cancellation error that a handler returns
+// because Serve cancelled it is never a failure.
+func FailFast() ServeOption {
+	return ServeOption{apply: func(c *serveConfig) { c.failFast = true }}
+}
+
+// MaxConns lets at most n handlers run at once: when n are running, Serve
+// does not call Accept until one of them returns, so that waiting
+// connections stay in the listener's backlog rather than in memory. It is
+// Serve's own limit; it never calls SetLimit on a caller's group. MaxConns
+// panics if n < 1.
+func MaxConns(n int) ServeOption {
+	if n < 1 {
+		panic(fmt.Sprintf("streams: MaxConns needs n >= 1, got %d", n))
+	}
+	return ServeOption{apply: func(c *serveConfig) { c.maxConns = n }}
+}
+
+// Drain makes shutdown graceful: when Serve's ctx is done (or the group is
+// cancelled from outside), Serve stops accepting at once, but the running
+// handlers' contexts stay alive for up to d more, so that they can finish
+// what they are doing; then they are cancelled. During the drain a
+// handler's ctx reports the drain's end as its Deadline. A handler's ctx is
+// cancelled at once, drain or not, when the group itself is cancelled
+// ([taskgroup.Group.Cancel], a failed task, [FailFast]). Drain(0) cancels
+// at once, as no Drain does. Drain panics if d < 0.
+//
+// Under Drain a handler's ctx is shielded from ctx (see
+// [cancel.Shielded]): it keeps ctx's values but not its deadline.
+func Drain(d time.Duration) ServeOption {
+	if d < 0 {
+		panic(fmt.Sprintf("streams: Drain needs d >= 0, got %v", d))
+	}
+	return ServeOption{apply: func(c *serveConfig) { c.drain, c.hasDrain = d, true }}
+}
+
+// OnError makes Serve call fn with each error that it handles without
+// returning it: a handler's error (as the handler returned it), a handler's
+// panic (a [*taskgroup.PanicError], with the stack of the panic), and each
+// temporary accept error that Serve retries after a pause (wrapped, with
+// the pause in its message; errors.Is reaches the cause, e.g.
+// syscall.EMFILE). Without OnError, these are logged with the default
+// [slog.Logger]. fn may be called from several goroutines at once, and must
+// not block for long: the handler's slot (see [MaxConns]) is held, or the
+// accept loop waits, until it returns. Under [FailFast], handler failures fail the group and are not
+// passed to fn. OnError panics if fn is nil.
+func OnError(fn func(err error)) ServeOption {
+	if fn == nil {
+		panic("streams: OnError called with a nil function")
+	}
+	return ServeOption{apply: func(c *serveConfig) { c.onError = fn }}
+}
+
+// Serve accepts connections from l until ctx is done or l fails for good,
+// and runs handler(ctx, conn) for each as a task of g (AnyIO's
+// Listener.serve). When g is nil, Serve runs the handlers in a group of its
+// own, and waits for every one of them before it returns.
+//
+// Each connection is closed when its handler returns (if T implements
+// io.Closer; the error of that Close is ignored), and a connection accepted
+// while Serve is shutting down is closed without a handler: none is ever
+// leaked. A handler's error or panic ends its connection only: it is
+// reported (see [OnError]) and Serve goes on accepting, unless [FailFast]
+// is given. A handler's ctx has the values of ctx; it is cancelled when ctx
+// is done (or, under [Drain], when the drain ends) and when g is cancelled.
+//
+// Accept errors: a temporary one (EMFILE, ENFILE, ECONNABORTED, or any
+// error with a Temporary method that reports true) is reported, and Accept
+// is retried after a pause of 5 ms that doubles, up to 1 s, with each
+// error in a row. A closed listener (errors.Is(err, net.ErrClosed), which
+// [ErrClosed] matches) ends Serve with nil: closing l is a way to stop
+// accepting. Any other accept error ends Serve with that error; with g nil,
+// Serve then cancels its handlers and waits for them first.
+//
+// Cancellation: when ctx is done, Serve stops accepting at once (a blocked
+// Accept is cancelled, and so is the pause after an error) and returns nil,
+// a clean shutdown: with g nil, after every handler has returned. The
+// handlers are cancelled at once, or after the drain set by [Drain]. When
+// a caller's group g is cancelled itself (g.Cancel, a failed task, its
+// deadline), Serve stops accepting and returns the group's cancellation
+// error (which g's Wait leaves out), and the handlers are cancelled at
+// once. A Close of l that races a blocked Accept is a closed listener.
+//
+// Serve never closes l: the caller owns it (defer l.Close()), and may serve
+// it again after Serve returned. With a caller's group, Serve returns when
+// the accept loop stops, while the handlers go on in g, still under the
+// rules above; g's Wait waits for them. Serve takes a task of g for a
+// moment at its start; if g has a limit (SetLimit), starting each handler
+// waits for a slot of g, and that wait does not see ctx: prefer [MaxConns].
+//
+// Serve costs a goroutine per connection, as a plain accept loop does,
+// and one more small allocation. Serve panics if l or handler is nil, or on a
+// zero [ServeOption].
+func Serve[T any](ctx context.Context, l Listener[T], handler func(ctx context.Context, conn T) error, g *taskgroup.Group, opts ...ServeOption) error {
+	if l == nil {
+		panic("streams: Serve called with a nil listener")
+	}
+	if handler == nil {
+		panic("streams: Serve called with a nil handler")
+	}
+	s := &server[T]{handler: handler}
+	for _, o := range opts {
+		if o.apply == nil {
+			panic("streams: Serve called with a zero ServeOption")
+		}
+		o.apply(&s.cfg)
+	}
+
+	own := g == nil
+	if own {
+		// The handlers' panics are recovered by Serve, or, under FailFast,
+		// returned by Wait: Serve returns failures, it does not raise them.
+		g, s.gctx = taskgroup.New(ctx, taskgroup.PanicsAsErrors())
+	} else {
+		// The group's context is what its tasks receive: take it from a
+		// task that returns at once. It tells Serve when g is cancelled.
+		gctx, err := taskgroup.Start(g, func(gctx context.Context, started func(context.Context)) error {
+			started(gctx)
+			return nil
+		})
+		if err != nil {
+			// g was cancelled before the task could start.
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		s.gctx = gctx
+	}
+	s.g = g
+	s.count = !own
+	s.start(ctx)
+
+	acceptErr := s.acceptLoop(ctx, l)
+	s.stop.Close(nil)
+	if own {
+		if acceptErr != nil {
+			s.hs.Cancel()
+		}
+		err := g.Wait()
+		s.release()
+		switch {
+		case acceptErr == nil:
+			return err // nil, or a failure under FailFast
+		case err == nil:
+			return acceptErr
+		default:
+			return errors.Join(acceptErr, err)
+		}
+	}
+	s.done() // the accept loop's share of the count
+	switch {
+	case acceptErr != nil:
+		return acceptErr
+	case s.gctx.Err() != nil && g.Scope().CancelCalled():
+		return cancel.Checkpoint(s.gctx)
+	default:
+		return nil
+	}
+}
+
+// server is the state of one Serve call, shared by its accept loop and its
+// handlers, which may outlive the call when they run in a caller's group.
+type server[T any] struct {
+	cfg     serveConfig
+	handler func(ctx context.Context, conn T) error
+	g       *taskgroup.Group
+	gctx    context.Context // the group's context
+
+	// stop ends the accept loop: cancelled when ctx is done (its
+	// parent) or when g's context is done.
+	stop     *cancel.Scope
+	stopCtx  context.Context
+	hs       *cancel.Scope   // the handlers' scope
+	hctx     context.Context // the handlers' context
+	drainOne sync.Once
+	unwatch  []func() bool // stops the context.AfterFunc watchers
+
+	slots chan struct{} // MaxConns; nil without a limit
+
+	// With a caller's group, live counts the handlers that have not
+	// returned, plus one for the accept loop; who brings it to zero
+	// releases the scopes. Serve's own group needs no count: Serve
+	// releases them after Wait.
+	count bool
+	live  atomic.Int64
+}
+
+// start sets up the scopes, and the watchers that cancel them: without
+// Drain, the handlers' scope is inside ctx, whose cancellation reaches it
+// directly; with Drain, it is shielded from ctx, and a watcher on ctx
+// starts the drain.
+func (s *server[T]) start(ctx context.Context) {
+	s.stop, s.stopCtx = cancel.Open(ctx)
+	if s.cfg.hasDrain {
+		s.hs, s.hctx = cancel.Open(ctx, cancel.Shielded())
+		s.unwatch = append(s.unwatch, context.AfterFunc(ctx, s.drain))
+	} else {
+		s.hs, s.hctx = cancel.Open(ctx)
+	}
+	s.unwatch = append(s.unwatch, context.AfterFunc(s.gctx, s.groupDone))
+	if s.cfg.maxConns > 0 {
+		s.slots = make(chan struct{}, s.cfg.maxConns)
+	}
+	s.live.Store(1)
+}
+
+// groupDone runs when the group's context is done. The group's own
+// cancellation cancels the handlers at once; a cancellation that came from
+// outside the group is a shutdown, which drains.
+func (s *server[T]) groupDone() {
+	cause := context.Cause(s.gctx)
+	s.stop.CancelWithCause(cause)
+	if s.g.Scope().CancelCalled() || !s.cfg.hasDrain {
+		s.hs.CancelWithCause(cause)
+		return
+	}
+	s.drain()
+}
+
+// drain starts the drain: the handlers' scope gets a deadline d from now.
+// Only the first call counts, so that a second trigger cannot extend it.
+func (s *server[T]) drain() {
+	s.drainOne.Do(func() { s.hs.SetDeadline(time.Now().Add(s.cfg.drain)) })
+}
+
+// done ends a handler, or the accept loop, when they are counted; the
+// last one out releases the scopes.
+func (s *server[T]) done() {
+	if s.count && s.live.Add(-1) == 0 {
+		s.release()
+	}
+}
+
+// release closes the handlers' scope and stops the watchers, so that
+// nothing stays registered in ctx.
+func (s *server[T]) release() {
+	for _, stop := range s.unwatch {
+		stop()
+	}
+	s.hs.Close(nil)
+}
+
+// acceptLoop accepts until stopCtx is done (nil), the listener is closed
+// (nil) or fails otherwise (that error).
+func (s *server[T]) acceptLoop(ctx context.Context, l Listener[T]) error {
+	var delay time.Duration
+	for {
+		if s.slots != nil {
+			select {
+			case s.slots <- struct{}{}:
+			case <-s.stopCtx.Done():
+				return nil
+			}
+		}
+		conn, err := l.Accept(s.stopCtx)
+		if err != nil {
+			s.releaseSlot()
+			switch {
+			case s.stopCtx.Err() != nil:
+				return nil
+			case errors.Is(err, net.ErrClosed):
+				return nil
+			case !isTemporary(err):
+				return err
+			}
+			delay = min(max(2*delay, minAcceptDelay), maxAcceptDelay)
+			s.reportAccept(ctx, err, delay)
+			if cancel.Sleep(s.stopCtx, delay) != nil {
+				return nil
+			}
+			continue
+		}
+		delay = 0
+		if s.stopCtx.Err() != nil {
+			// Accepted as the shutdown began: no handler will serve it.
+			closeConn(conn)
+			s.releaseSlot()
+			return nil
+		}
+		if s.count {
+			s.live.Add(1)
+		}
+		// TryGo starts the task unless the group has a limit and is at
+		// it; in a cancelled group too, so that the task closes conn.
+		if !s.g.TryGo(func(context.Context) error { return s.serveConn(conn) }) {
+			s.goWhenFree(conn)
+		}
+	}
+}
+
+// goWhenFree starts the task of conn in a caller's group that is at its
+// limit (see Group.SetLimit): Go waits for a slot, and gives up without
+// starting the task if the group is cancelled first. Who claims state
+// first, the task or the accept loop, owns the connection.
+func (s *server[T]) goWhenFree(conn T) {
+	var state atomic.Uint32
+	s.g.Go(func(context.Context) error {
+		if !state.CompareAndSwap(taskNew, taskRunning) {
+			return nil
+		}
+		return s.serveConn(conn)
+	})
+	if s.gctx.Err() != nil && state.CompareAndSwap(taskNew, taskAbandoned) {
+		// Go may have given up: if the task does start, it finds that
+		// the connection is no longer its own.
+		s.end(conn)
+	}
+}
+
+func (s *server[T]) releaseSlot() {
+	if s.slots != nil {
+		<-s.slots
+	}
+}
+
+// The states of a task started by goWhenFree, claimed with a
+// compare-and-swap by the task (running) or by the accept loop
+// (abandoned), whichever comes first.
+const (
+	taskNew uint32 = iota
+	taskRunning
+	taskAbandoned
+)
+
+// serveConn runs the handler for conn, then closes conn and gives back its
+// slot: the body of a connection's task.
+func (s *server[T]) serveConn(conn T) error {
+	if s.cfg.failFast {
+		return s.serveFailFast(conn)
+	}
+	// Isolated: a failure ends this connection only. The error or the
+	// panic is reported, and the task returns nil.
+	defer s.endIsolated(conn)
+	if err := s.handler(s.hctx, conn); s.failed(err) {
+		s.report(err)
+	}
+	return nil
+}
+
+// endIsolated ends an isolated handler's task; deferred, it recovers the
+// handler's panic, with the stack of the panic.
+func (s *server[T]) endIsolated(conn T) {
+	if r := recover(); r != nil {
+		s.report(&taskgroup.PanicError{Value: r, Stack: debug.Stack()})
+	}
+	s.end(conn)
+}
+
+// serveFailFast runs the handler so that its failure fails the group: its
+// error is returned to the group, and a panic goes on to the group, which
+// recovers it with its stack. Either way the other handlers are cancelled
+// at once, even when the group was already cancelled from outside (so
+// that its cancellation no longer signals) and a drain is running.
+func (s *server[T]) serveFailFast(conn T) error {
+	panicking := true
+	defer func() {
+		if panicking {
+			s.hs.Cancel()
+		}
+		s.end(conn)
+	}()
+	err := s.handler(s.hctx, conn)
+	panicking = false
+	if !s.failed(err) {
+		return nil
+	}
+	s.hs.CancelWithCause(err)
+	return err
+}
+
+// end closes conn once its handler has returned and gives back its slot.
+func (s *server[T]) end(conn T) {
+	closeConn(conn)
+	s.releaseSlot()
+	s.done()
+}
+
+// failed reports whether a handler's error is a failure: any error except
+// the cancellation that Serve itself caused.
+func (s *server[T]) failed(err error) bool {
+	return err != nil && (s.hctx.Err() == nil || !cancel.IsCancelled(err))
+}
+
+func (s *server[T]) report(err error) {
+	if s.cfg.onError != nil {
+		s.cfg.onError(err)
+		return
+	}
+	msg := "streams: connection handler failed"
+	var pe *taskgroup.PanicError
+	if errors.As(err, &pe) {
+		msg = "streams: connection handler panicked"
+	}
+	slog.Default().ErrorContext(s.hctx, msg, "error", err)
+}
+
+func (s *server[T]) reportAccept(ctx context.Context, err error, delay time.Duration) {
+	if s.cfg.onError != nil {
+		s.cfg.onError(fmt.Errorf("streams: accept failed, retrying in %v: %w", delay, err))
+		return
+	}
+	slog.Default().WarnContext(ctx, "streams: accept failed, retrying", "error", err, "delay", delay)
+}
+
+// isTemporary reports whether an accept error is one to retry after a
+// pause, as net/http does: the process or the system is out of file
+// descriptors, a connection was aborted while queued, or the error says
+// it is temporary.
+func isTemporary(err error) bool {
+	if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ECONNABORTED) {
+		return true
+	}
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+// closeConn closes a connection if its type can be closed.
+func closeConn[T any](conn T) {
+	if c, ok := any(conn).(io.Closer); ok {
+		_ = c.Close()
+	}
+}
