@@ -2,7 +2,10 @@ package memstream_test
 
 import (
 	"fmt"
+	"net"
 	"testing"
+
+	"golang.org/x/net/nettest"
 
 	"github.com/tether-go/tether/memstream"
 	"github.com/tether-go/tether/streams"
@@ -59,4 +62,18 @@ func TestObjectStreamConformance(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestPipeNetConn runs x/net's net.Conn conformance tests on the pipe seen
+// through streams.AsConn, as crypto/tls and net/http would see it.
+func TestPipeNetConn(t *testing.T) {
+	nettest.TestConn(t, func() (c1, c2 net.Conn, stop func(), err error) {
+		a, b := memstream.Pipe()
+		c1, c2 = streams.AsConn(a), streams.AsConn(b)
+		stop = func() {
+			c1.Close()
+			c2.Close()
+		}
+		return c1, c2, stop, nil
+	})
 }
