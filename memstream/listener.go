@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"syscall"
 
 	"github.com/tether-go/tether/streams"
@@ -36,7 +37,7 @@ type refusedError struct{}
 func (refusedError) Error() string { return "memstream: connection refused: listener is closed" }
 
 func (refusedError) Is(target error) bool {
-	return target == syscall.ECONNREFUSED || errors.Is(streams.ErrClosed, target)
+	return target == syscall.ECONNREFUSED || target == streams.ErrClosed || target == net.ErrClosed
 }
 
 // Listen returns a new in-memory listener.

@@ -71,7 +71,7 @@ func checkReceiveEmptyBuffer(e *env, a, b streams.ByteStream) {
 		{"nil buffer", nil},
 		{"empty buffer", make([]byte, 0, 16)},
 	} {
-		n, err, panicked := receiveRecover(e.ctx, a, tc.p)
+		n, panicked, err := receiveRecover(e.ctx, a, tc.p)
 		switch {
 		case panicked != nil:
 			e.t.Errorf("Receive with a %s panicked (%v); want an error", tc.name, panicked)
@@ -89,10 +89,10 @@ func checkReceiveEmptyBuffer(e *env, a, b streams.ByteStream) {
 	e.wantSent(sent, "Send")
 }
 
-func receiveRecover(ctx context.Context, s streams.ByteReceiver, p []byte) (n int, err error, panicked any) {
+func receiveRecover(ctx context.Context, s streams.ByteReceiver, p []byte) (n int, panicked any, err error) {
 	defer func() { panicked = recover() }()
 	n, err = s.Receive(ctx, p)
-	return n, err, nil
+	return n, nil, err
 }
 
 // checkSendBufferNotRetained reuses one buffer for every Send, and

@@ -177,7 +177,7 @@ func checkObjectReceiverCloseWhileSending[T any](e *env, g *valueGen[T], s strea
 }
 
 // errSentAfterClose marks more Sends succeeding after Close than allowed.
-var errSentAfterClose = errors.New("Sends kept succeeding after Close returned")
+var errSentAfterClose = errors.New("sends kept succeeding after Close returned")
 
 func wantWokenSend[T any](e *env, g *valueGen[T], s streams.ObjectSender[T], closer interface{ Close() error }, what string, allowed int, want error) {
 	e.t.Helper()
