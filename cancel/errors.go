@@ -15,7 +15,40 @@ func (timeoutError) Error() string { return "cancel: timed out" }
 
 func (timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
-func isTimeout(err error) bool { return errors.Is(err, ErrTimeout) }
+// isCancellation reports whether err is a cancellation and nothing else:
+// a chain that reaches context.Canceled or context.DeadlineExceeded, or, for
+// an error that joins several, one whose every part is such. It is stricter
+// than [IsCancelled], for which one cancelled part is enough, because a
+// scope must not catch, and so drop, failures that travel with a
+// cancellation. A timeout ([ErrTimeout]) is not a cancellation here, but an
+// [*Error] whose cause is one is: a sibling cancelled because a FailAfter
+// timed out is a cancellation, which the scope that caused it catches.
+func isCancellation(err error) bool {
+	for err != nil {
+		switch e := err.(type) {
+		case *Error:
+			return true
+		case timeoutError:
+			return false
+		case interface{ Unwrap() []error }:
+			errs := e.Unwrap()
+			for _, err := range errs {
+				if !isCancellation(err) {
+					return false
+				}
+			}
+			return len(errs) > 0
+		}
+		if err == context.Canceled || err == context.DeadlineExceeded {
+			return true
+		}
+		if x, ok := err.(interface{ Is(error) bool }); ok && (x.Is(context.Canceled) || x.Is(context.DeadlineExceeded)) {
+			return true
+		}
+		err = errors.Unwrap(err)
+	}
+	return false
+}
 
 // IsCancelled reports whether err is a cancellation error: whether
 // errors.Is(err, context.Canceled) or errors.Is(err, context.DeadlineExceeded)
@@ -33,6 +66,8 @@ type Error struct {
 	Cause error
 }
 
+// Error returns the context's error, followed by the cause when there is a
+// distinct one: "context canceled: cancel: scope cancelled".
 func (e *Error) Error() string {
 	if e.Cause == nil || e.Cause == e.Err {
 		return e.Err.Error()
@@ -58,5 +93,13 @@ func (e *deadlineError) Error() string { return "cancel: scope deadline exceeded
 
 func (e *deadlineError) Is(target error) bool { return target == context.DeadlineExceeded }
 
-// errClosed is the cause with which Close releases a scope's context.
-var errClosed = errors.New("cancel: scope closed")
+// errClosed is the cause with which Close releases a scope's context. It
+// is a cancellation error, as context.Canceled is for context.WithCancel, so
+// that code returning context.Cause(ctx) after Close still returns one.
+var errClosed error = closedError{}
+
+type closedError struct{}
+
+func (closedError) Error() string { return "cancel: scope closed" }
+
+func (closedError) Is(target error) bool { return target == context.Canceled }

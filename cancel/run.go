@@ -10,7 +10,7 @@ import (
 // itself (its deadline, say) is caught and becomes nil.
 func Run(ctx context.Context, fn func(ctx context.Context) error, opts ...Option) error {
 	s, sctx := Open(ctx, opts...)
-	defer s.Close(nil)
+	defer s.closeOnPanic()
 	return s.Close(fn(sctx))
 }
 
@@ -21,7 +21,7 @@ func Run(ctx context.Context, fn func(ctx context.Context) error, opts ...Option
 // from outside (ctx) is returned, never caught.
 func MoveOnAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) (timedOut bool, err error) {
 	s, sctx := Open(ctx, WithTimeout(d))
-	defer s.Close(nil)
+	defer s.closeOnPanic()
 	err = s.Close(fn(sctx))
 	return s.deadlineHit.Load(), err
 }
@@ -33,12 +33,20 @@ func MoveOnAfter(ctx context.Context, d time.Duration, fn func(ctx context.Conte
 // reported as a timeout.
 func FailAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) error {
 	s, sctx := Open(ctx, WithTimeout(d))
-	defer s.Close(nil)
+	defer s.closeOnPanic()
 	err := s.Close(fn(sctx))
 	if err == nil && s.deadlineHit.Load() && s.CancelledCaught() {
 		return ErrTimeout
 	}
 	return err
+}
+
+// closeOnPanic closes the scope if fn panicked before the function forms
+// could close it; it is cheaper than a second Close, which would lock.
+func (s *Scope) closeOnPanic() {
+	if !s.closedFast.Load() {
+		s.Close(nil)
+	}
 }
 
 // Sleep waits for d, or until ctx is done, when it returns the cancellation

@@ -2,6 +2,7 @@ package cancel
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -29,17 +30,21 @@ type Scope struct {
 	cancelled cancelledError
 	expired   deadlineError
 
+	parent context.Context // what the scope's context was derived from
+
 	mu           sync.Mutex
-	deadline     time.Time // zero: none of its own
-	timer        *time.Timer
+	deadline     time.Time   // zero: none of its own
+	timer        *time.Timer // made once, then Reset and Stopped
 	cancelCalled bool
 	cause        error // what this scope cancelled with, once cancelCalled
+	won          bool  // the cancellation with cause reached the context first
 	caught       bool
 	closed       bool
 
 	// deadlineHit is set when this scope's own deadline, not an explicit
 	// Cancel or an outer scope, cancelled it first.
 	deadlineHit atomic.Bool
+	closedFast  atomic.Bool // closed, for closeOnPanic, which takes no lock
 }
 
 // Open opens a cancel scope inside ctx and returns it with its context. The
@@ -62,6 +67,7 @@ func Open(ctx context.Context, opts ...Option) (*Scope, context.Context) {
 		parent = context.WithoutCancel(ctx)
 	}
 	inner, cancelFn := context.WithCancelCause(parent)
+	s.parent = parent
 	s.cancelFn = cancelFn
 	s.ctx = scopeCtx{Context: inner, s: s}
 	if cfg.hasDeadline {
@@ -98,6 +104,12 @@ func (s *Scope) cancelLocked(cause error) {
 	s.cause = cause
 	s.stopTimerLocked()
 	s.cancelFn(cause)
+	// Decide now whether this cancellation was the first to reach the
+	// context. If the parent is still not done after cancelFn, nothing
+	// could have cancelled the context before it. Otherwise compare causes;
+	// an error that is not comparable then counts as having lost, the safe
+	// side (an enclosing scope's cancellation is never caught by mistake).
+	s.won = s.parent.Err() == nil || sameError(context.Cause(&s.ctx), cause)
 }
 
 // Deadline returns the scope's own deadline, or the zero time when it has
@@ -113,6 +125,13 @@ func (s *Scope) Deadline() time.Time {
 // while the scope is open; the zero time removes it. A deadline that has
 // passed cancels the scope at once. Once the scope has been cancelled,
 // moving the deadline no longer un-cancels it.
+//
+// A context derived with context.WithDeadline (or WithTimeout) for a time
+// later than the scope's deadline then in force gets no timer of its own:
+// the context package counts on the parent to end it first. Moving the
+// deadline later than that time leaves such a context to end with the
+// scope, not at its own time. Open a nested scope instead, whose deadline
+// is always its own, or derive the context after moving the deadline.
 func (s *Scope) SetDeadline(t time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -133,18 +152,31 @@ func (s *Scope) setDeadlineLocked(t time.Time) {
 		s.expireLocked()
 		return
 	}
-	s.timer = time.AfterFunc(d, s.onTimer)
+	s.armLocked(d)
+}
+
+// armLocked makes the scope's one timer fire in d. There is only ever one
+// timer, so that neither a moved deadline nor a late onTimer can leave a
+// second one behind that Close would not stop.
+func (s *Scope) armLocked(d time.Duration) {
+	if s.timer == nil {
+		s.timer = time.AfterFunc(d, s.onTimer)
+		return
+	}
+	s.timer.Reset(d)
 }
 
 func (s *Scope) stopTimerLocked() {
 	if s.timer != nil {
 		s.timer.Stop()
-		s.timer = nil
 	}
 }
 
-// onTimer runs when the timer set for the deadline fires. A timer that was
-// stopped too late to keep it from running finds that the deadline moved.
+// onTimer runs when the timer set for the deadline fires. A firing that
+// Stop or Reset came too late to prevent finds the deadline moved (or gone)
+// and the timer already re-armed for it; arming it again for the same
+// deadline is harmless, and covers a timer that fired early by the wall
+// clock (a deadline given without a monotonic reading).
 func (s *Scope) onTimer() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -152,18 +184,21 @@ func (s *Scope) onTimer() {
 		return
 	}
 	if d := time.Until(s.deadline); d > 0 {
-		s.timer = time.AfterFunc(d, s.onTimer)
+		s.armLocked(d)
 		return
 	}
 	s.expireLocked()
 }
 
 func (s *Scope) expireLocked() {
+	if s.cancelCalled {
+		return
+	}
 	s.cancelLocked(&s.expired)
 	// Only a deadline that won the race to cancel the context counts as a
 	// timeout: an explicit Cancel or an outer scope that got there first
 	// must never look like one.
-	if context.Cause(&s.ctx) == error(&s.expired) {
+	if s.won {
 		s.deadlineHit.Store(true)
 	}
 }
@@ -196,6 +231,12 @@ func (s *Scope) Shielded() bool { return s.shielded }
 // [Scope.CancelledCaught] reports true. A cancellation that came from an
 // enclosing scope, or a timeout error from an inner [FailAfter], is never
 // caught; it passes through, so that the scope it belongs to can catch it.
+// Nor is a cancellation whose cause names another scope (a
+// [Checkpoint] error from that scope's context). Errors joined by
+// errors.Join (a task group's) are taken apart: the cancellations this scope
+// caused are dropped, the other errors returned. A plain context.Canceled
+// says nothing about where it came from, and is caught when this scope was
+// cancelled first.
 //
 // Close may be called more than once; each call applies the same rule to
 // its err.
@@ -204,23 +245,74 @@ func (s *Scope) Close(err error) error {
 	defer s.mu.Unlock()
 	if !s.closed {
 		s.closed = true
+		s.closedFast.Store(true)
 		s.stopTimerLocked()
 		s.cancelFn(errClosed)
 	}
-	if err == nil || !s.cancelCalled || !IsCancelled(err) || isTimeout(err) {
+	if err == nil || !s.cancelCalled || !s.won {
 		return err
 	}
-	if !s.wonLocked() {
-		return err
+	rest, caught := s.catchLocked(err)
+	if caught {
+		s.caught = true
 	}
-	s.caught = true
-	return nil
+	return rest
 }
 
-// wonLocked reports whether the scope's own cancellation was the first to
-// reach its context, rather than an enclosing one's.
-func (s *Scope) wonLocked() bool {
-	return sameError(context.Cause(&s.ctx), s.cause)
+// catchLocked returns err less the cancellation errors that this scope
+// caused, and whether there were any. An error made by errors.Join (what a
+// task group returns) is taken apart, as Trio splits an exception group:
+// its own cancellations are dropped and the other errors returned, joined
+// again if there are several.
+func (s *Scope) catchLocked(err error) (rest error, caught bool) {
+	if reflect.TypeOf(err) == joinType {
+		errs := err.(interface{ Unwrap() []error }).Unwrap()
+		var kept []error
+		for _, e := range errs {
+			r, c := s.catchLocked(e)
+			caught = caught || c
+			if r != nil {
+				kept = append(kept, r)
+			}
+		}
+		switch {
+		case !caught:
+			return err, false
+		case len(kept) == 0:
+			return nil, true
+		case len(kept) == 1:
+			return kept[0], true
+		default:
+			return errors.Join(kept...), true
+		}
+	}
+	if !isCancellation(err) || !s.ownsLocked(err) {
+		return err, false
+	}
+	return nil, true
+}
+
+// joinType is the type of the errors that errors.Join returns.
+var joinType = reflect.TypeOf(errors.Join(errors.New("")))
+
+// ownsLocked reports whether err, a cancellation error, may be this scope's.
+// A plain context.Canceled says nothing about where it came from and is
+// taken to be; but an error whose cause names another scope (a Checkpoint
+// error from another scope's context) belongs to that scope and must reach
+// it.
+func (s *Scope) ownsLocked(err error) bool {
+	if errors.Is(err, s.cause) {
+		return true
+	}
+	var c *cancelledError
+	if errors.As(err, &c) && c.s != s {
+		return false
+	}
+	var d *deadlineError
+	if errors.As(err, &d) && d.s != s {
+		return false
+	}
+	return true
 }
 
 // sameError compares two errors for identity without panicking on error

@@ -1,0 +1,93 @@
+package cancel_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tether-go/tether/cancel"
+)
+
+// Each benchmark pairs tether's scope with the plain context calls that do
+// the same work. The parent is cancellable, so that both register with it.
+
+func BenchmarkScope(b *testing.B) {
+	parent, stop := context.WithCancel(context.Background())
+	defer stop()
+	b.Run("tether", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			s, _ := cancel.Open(parent)
+			s.Close(nil)
+		}
+	})
+	b.Run("context", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, cancel := context.WithCancel(parent)
+			cancel()
+		}
+	})
+}
+
+func BenchmarkScopeTimeout(b *testing.B) {
+	parent, stop := context.WithCancel(context.Background())
+	defer stop()
+	b.Run("tether", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			s, _ := cancel.Open(parent, cancel.WithTimeout(time.Minute))
+			s.Close(nil)
+		}
+	})
+	b.Run("context", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, cancel := context.WithTimeout(parent, time.Minute)
+			cancel()
+		}
+	})
+}
+
+func BenchmarkRun(b *testing.B) {
+	parent, stop := context.WithCancel(context.Background())
+	defer stop()
+	fn := func(ctx context.Context) error { return nil }
+	b.Run("tether", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = cancel.Run(parent, fn)
+		}
+	})
+	b.Run("context", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ctx, cancel := context.WithCancel(parent)
+			_ = fn(ctx)
+			cancel()
+		}
+	})
+}
+
+func BenchmarkCheckpoint(b *testing.B) {
+	s, ctx := cancel.Open(context.Background())
+	defer s.Close(nil)
+	plain, stop := context.WithCancel(context.Background())
+	defer stop()
+	b.Run("tether", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if cancel.Checkpoint(ctx) != nil {
+				b.Fatal("cancelled")
+			}
+		}
+	})
+	b.Run("context", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if plain.Err() != nil {
+				b.Fatal("cancelled")
+			}
+		}
+	})
+}
