@@ -33,6 +33,7 @@ type Group struct {
 
 	panicsAsErrors bool
 	waited         atomic.Bool
+	running        atomic.Int64 // tasks started and not yet finished
 
 	mu        sync.Mutex
 	errs      []error     // in the order the tasks failed
@@ -109,7 +110,7 @@ func (g *Group) Go(fn func(ctx context.Context) error) {
 	if !g.tryAcquire(context.Background()) {
 		return
 	}
-	g.wg.Add(1)
+	g.add()
 	go g.run(fn)
 }
 
@@ -121,7 +122,7 @@ func (g *Group) GoNamed(name string, fn func(ctx context.Context) error) {
 	if !g.tryAcquire(context.Background()) {
 		return
 	}
-	g.wg.Add(1)
+	g.add()
 	go g.runNamed(name, fn)
 }
 
@@ -136,7 +137,7 @@ func (g *Group) TryGo(fn func(ctx context.Context) error) bool {
 			return false
 		}
 	}
-	g.wg.Add(1)
+	g.add()
 	go g.run(fn)
 	return true
 }
@@ -145,7 +146,9 @@ func (g *Group) TryGo(fn func(ctx context.Context) error) bool {
 // removes the limit, and zero lets no task start. Like errgroup's, it must
 // not be called while tasks are running, or it panics.
 func (g *Group) SetLimit(n int) {
-	if g.sem != nil && len(g.sem) != 0 {
+	// Not len(g.sem), as errgroup checks: tasks started while there was no
+	// limit hold no slot, and would release one of the new semaphore's.
+	if g.running.Load() != 0 {
 		panic("taskgroup: SetLimit called while tasks are running")
 	}
 	if n < 0 {
@@ -159,9 +162,19 @@ func (g *Group) checkGo(fn func(ctx context.Context) error) {
 	if fn == nil {
 		panic("taskgroup: Go called with a nil function")
 	}
+	g.checkOpen("Go")
+}
+
+func (g *Group) checkOpen(what string) {
 	if g.waited.Load() {
-		panic("taskgroup: Go called after Wait returned; start tasks before Wait, or from a running task")
+		panic("taskgroup: " + what + " called after Wait returned; start tasks before Wait, or from a running task")
 	}
+}
+
+// add counts a task that is about to start.
+func (g *Group) add() {
+	g.running.Add(1)
+	g.wg.Add(1)
 }
 
 func (g *Group) run(fn func(ctx context.Context) error) {
@@ -179,13 +192,18 @@ func (g *Group) runNamed(name string, fn func(ctx context.Context) error) {
 	}
 	g.named[t] = struct{}{}
 	g.mu.Unlock()
+	// The task leaves the list before it is finished (deferred calls run
+	// last in, first out), so that Tasks never lists it once Wait returned.
+	defer g.finish()
 	defer func() {
 		g.mu.Lock()
 		delete(g.named, t)
 		g.mu.Unlock()
 	}()
 	pprof.Do(g.ctx, pprof.Labels("group", g.name, "task", name), func(ctx context.Context) {
-		g.run(func(context.Context) error { return fn(ctx) })
+		if err := fn(ctx); err != nil {
+			g.fail(err)
+		}
 	})
 }
 
@@ -201,6 +219,7 @@ func (g *Group) finishRecovered(r any) {
 	if g.sem != nil {
 		<-g.sem
 	}
+	g.running.Add(-1)
 	g.wg.Done()
 }
 
@@ -238,12 +257,14 @@ func (g *Group) tryAcquire(ctx context.Context) bool {
 }
 
 // fail records a task's error; the first failure cancels the group with
-// the error as the cause.
+// the error as the cause. A failure that comes when the group's context is
+// already done (a cancellation from outside, most likely) cancels nothing:
+// the group's scope must not count it as its own cancellation.
 func (g *Group) fail(err error) {
 	g.mu.Lock()
 	first := len(g.errs) == 0 && g.panicked == nil
 	g.errs = append(g.errs, err)
-	if first && !g.scope.CancelCalled() {
+	if first && g.ctx.Err() == nil && !g.scope.CancelCalled() {
 		g.scope.CancelWithCause(err)
 		g.causeIdx = len(g.errs) - 1
 	}
@@ -263,8 +284,9 @@ func (g *Group) Scope() *cancel.Scope { return g.scope }
 // group's context and returns:
 //
 //   - nil when no task failed, or when every failure was a cancellation
-//     caused by the group's own cancellation ([Group.Cancel], or the first
-//     failure);
+//     caused by the group's own cancellation ([Group.Cancel], its scope's
+//     deadline, or the first failure), which are left out, also from the
+//     errors that a nested group joined;
 //   - the one remaining error itself, unwrapped;
 //   - several errors joined (Unwrap() []error), first failure first, so that
 //     errors.Is and errors.As reach each;
@@ -296,20 +318,28 @@ func (g *Group) settle() {
 	var kept []error
 	outsideSeen := false
 	for i, err := range errs {
-		switch {
-		case i == causeIdx:
+		if i == causeIdx {
 			// The failure that cancelled the group is always reported. If
-			// it was itself a cancellation from outside, it is the one
-			// that stands for all the others.
+			// it was itself a cancellation, it stands for any that came
+			// from outside.
 			kept = append(kept, err)
-			outsideSeen = outsideSeen || cancel.IsCancelled(err)
-		case isPanic(err) || !cancel.IsCancelled(err):
-			kept = append(kept, err)
-		case g.scope.Close(err) == nil:
-			// Caused by the group's own cancellation: left out.
+			outsideSeen = outsideSeen || isCancellation(err)
+			continue
+		}
+		if _, ok := err.(*PanicError); ok {
+			kept = append(kept, err) // even a panic with a cancellation value
+			continue
+		}
+		// The group's scope drops what its own cancellation caused, also
+		// from inside the errors joined by a nested group.
+		rest := g.scope.Close(err)
+		switch {
+		case rest == nil:
+		case !isCancellation(rest):
+			kept = append(kept, rest)
 		case !outsideSeen:
 			// A cancellation from outside the group: reported once.
-			kept = append(kept, err)
+			kept = append(kept, rest)
 			outsideSeen = true
 		}
 	}

@@ -1,9 +1,6 @@
 package taskgroup
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
 // PanicError is a panic recovered from a task: Value is what the task
 // panicked with and Stack the stack of the goroutine that panicked, taken
@@ -26,9 +23,4 @@ func (e *PanicError) Unwrap() error {
 		return err
 	}
 	return nil
-}
-
-func isPanic(err error) bool {
-	var pe *PanicError
-	return errors.As(err, &pe)
 }

@@ -1,0 +1,136 @@
+package taskgroup_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tether-go/tether/taskgroup"
+)
+
+// batch is how many tasks BenchmarkSpawnWait starts before each Wait.
+const batch = 1000
+
+// BenchmarkSpawnWait measures the cost of one task: each op starts one, and
+// every batch of them is waited for.
+func BenchmarkSpawnWait(b *testing.B) {
+	task := func(context.Context) error { return nil }
+	b.Run("tether", func(b *testing.B) {
+		b.ReportAllocs()
+		g, _ := taskgroup.New(context.Background())
+		n := 0
+		for b.Loop() {
+			g.Go(task)
+			if n++; n == batch {
+				g.Wait()
+				g, _ = taskgroup.New(context.Background())
+				n = 0
+			}
+		}
+		g.Wait()
+	})
+	b.Run("errgroup", func(b *testing.B) {
+		b.ReportAllocs()
+		plain := func() error { return nil }
+		g, _ := errgroup.WithContext(context.Background())
+		n := 0
+		for b.Loop() {
+			g.Go(plain)
+			if n++; n == batch {
+				g.Wait()
+				g, _ = errgroup.WithContext(context.Background())
+				n = 0
+			}
+		}
+		g.Wait()
+	})
+	b.Run("waitgroup", func(b *testing.B) {
+		b.ReportAllocs()
+		plain := func() error { return nil }
+		var wg sync.WaitGroup
+		n := 0
+		for b.Loop() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = plain()
+			}()
+			if n++; n == batch {
+				wg.Wait()
+				n = 0
+			}
+		}
+		wg.Wait()
+	})
+}
+
+// BenchmarkGroup10 measures a whole group's life: open it, run ten tasks,
+// wait.
+func BenchmarkGroup10(b *testing.B) {
+	parent, stop := context.WithCancel(context.Background())
+	defer stop()
+	b.Run("tether", func(b *testing.B) {
+		b.ReportAllocs()
+		task := func(context.Context) error { return nil }
+		for b.Loop() {
+			_ = taskgroup.Run(parent, func(ctx context.Context, g *taskgroup.Group) error {
+				for range 10 {
+					g.Go(task)
+				}
+				return nil
+			})
+		}
+	})
+	b.Run("errgroup", func(b *testing.B) {
+		b.ReportAllocs()
+		task := func() error { return nil }
+		for b.Loop() {
+			g, _ := errgroup.WithContext(parent)
+			for range 10 {
+				g.Go(task)
+			}
+			_ = g.Wait()
+		}
+	})
+}
+
+// BenchmarkStart measures Start, a task that reports back once started,
+// against the hand-written goroutine and channel that do the same.
+func BenchmarkStart(b *testing.B) {
+	b.Run("tether", func(b *testing.B) {
+		b.ReportAllocs()
+		g, _ := taskgroup.New(context.Background())
+		fn := func(ctx context.Context, started func(int)) error { started(1); return nil }
+		n := 0
+		for b.Loop() {
+			_, _ = taskgroup.Start(g, fn)
+			if n++; n == batch {
+				g.Wait()
+				g, _ = taskgroup.New(context.Background())
+				n = 0
+			}
+		}
+		g.Wait()
+	})
+	b.Run("goroutine", func(b *testing.B) {
+		b.ReportAllocs()
+		var wg sync.WaitGroup
+		n := 0
+		for b.Loop() {
+			ready := make(chan int, 1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ready <- 1
+			}()
+			<-ready
+			if n++; n == batch {
+				wg.Wait()
+				n = 0
+			}
+		}
+		wg.Wait()
+	})
+}

@@ -1,0 +1,88 @@
+package taskgroup_test
+
+import (
+	"bytes"
+	"context"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+
+	"github.com/tether-go/tether/taskgroup"
+)
+
+func TestNamedTaskLabels(t *testing.T) {
+	type labels struct{ group, task string }
+	got := make(chan labels, 1)
+	profile := make(chan string, 1)
+	err := taskgroup.Run(context.Background(), func(ctx context.Context, g *taskgroup.Group) error {
+		g.GoNamed("accept-loop", func(ctx context.Context) error {
+			group, _ := pprof.Label(ctx, "group")
+			task, _ := pprof.Label(ctx, "task")
+			got <- labels{group, task}
+			var buf bytes.Buffer
+			if err := pprof.Lookup("goroutine").WriteTo(&buf, 1); err != nil {
+				return err
+			}
+			profile <- buf.String()
+			return nil
+		})
+		return nil
+	}, taskgroup.Named("server"))
+	if err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if l := <-got; l.group != "server" || l.task != "accept-loop" {
+		t.Errorf("labels in the task's ctx = group %q, task %q; want server, accept-loop", l.group, l.task)
+	}
+	// The profile is written by the task itself, so its own goroutine is
+	// in it with its labels.
+	if p, want := <-profile, `"task":"accept-loop"`; !strings.Contains(p, want) || !strings.Contains(p, `"group":"server"`) {
+		t.Errorf("goroutine profile lacks %s and \"group\":\"server\":\n%s", want, p)
+	}
+}
+
+func TestTasks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g, _ := taskgroup.New(context.Background())
+		if got := taskgroup.Tasks(g); len(got) != 0 {
+			t.Errorf("Tasks of an empty group = %v, want none", got)
+		}
+		stops := map[string]chan struct{}{}
+		for _, name := range []string{"writer", "reader", "pinger"} {
+			stop := make(chan struct{})
+			stops[name] = stop
+			g.GoNamed(name, func(context.Context) error { <-stop; return nil })
+		}
+		g.Go(func(context.Context) error { <-stops["pinger"]; return nil }) // unnamed: not listed
+		synctest.Wait()
+		if got, want := taskgroup.Tasks(g), []string{"pinger", "reader", "writer"}; !slices.Equal(got, want) {
+			t.Errorf("Tasks = %v, want %v", got, want)
+		}
+		close(stops["reader"])
+		synctest.Wait()
+		if got, want := taskgroup.Tasks(g), []string{"pinger", "writer"}; !slices.Equal(got, want) {
+			t.Errorf("after reader finished: Tasks = %v, want %v", got, want)
+		}
+		close(stops["writer"])
+		close(stops["pinger"])
+		g.Wait()
+		if got := taskgroup.Tasks(g); len(got) != 0 {
+			t.Errorf("Tasks after Wait = %v, want none", got)
+		}
+	})
+}
+
+// Tasks must not list a task once Wait has returned, however the
+// goroutines are scheduled.
+func TestTasksEmptyAfterWait(t *testing.T) {
+	for range 5000 {
+		g, _ := taskgroup.New(context.Background())
+		g.GoNamed("quick", func(context.Context) error { return nil })
+		g.Wait()
+		if got := taskgroup.Tasks(g); len(got) != 0 {
+			t.Fatalf("Tasks after Wait = %v, want none", got)
+		}
+	}
+}
