@@ -39,15 +39,20 @@ func main() {
 }
 
 func run(in io.Reader, out io.Writer) error {
-	samples := map[string]*sample{} // full name -> figures
+	// Figures by package and full benchmark name: two packages may have
+	// benchmarks of the same name.
+	type key struct{ pkg, name string }
+	samples := map[key]*sample{}
 	var pkg string
-	var order []string
-	pkgOf := map[string]string{}
+	var order []key
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		text := sc.Text()
 		if p, ok := strings.CutPrefix(text, "pkg: "); ok {
-			pkg = strings.TrimPrefix(p, "github.com/tether-go/tether/")
+			pkg = strings.TrimPrefix(strings.TrimPrefix(p, "github.com/tether-go/tether"), "/")
+			if pkg == "" {
+				pkg = "tether"
+			}
 			continue
 		}
 		m := line.FindStringSubmatch(text)
@@ -59,12 +64,12 @@ func run(in io.Reader, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		s := samples[name]
+		k := key{pkg, name}
+		s := samples[k]
 		if s == nil {
 			s = &sample{}
-			samples[name] = s
-			order = append(order, name)
-			pkgOf[name] = pkg
+			samples[k] = s
+			order = append(order, k)
 		}
 		s.ns = append(s.ns, ns)
 		if a := allocsRe.FindStringSubmatch(m[3]); a != nil {
@@ -79,21 +84,21 @@ func run(in io.Reader, out io.Writer) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "package\toperation\tpeer\ttether ns/op\tpeer ns/op\tratio\ttether allocs/op\tpeer allocs/op\t")
 	rows := 0
-	for _, name := range order {
-		op, impl, ok := cutLast(name)
+	for _, k := range order {
+		op, impl, ok := cutLast(k.name)
 		if !ok || impl != "tether" {
 			continue
 		}
-		t := samples[name]
-		for _, peerName := range order {
-			pop, peer, ok := cutLast(peerName)
-			if !ok || pop != op || peer == "tether" || pkgOf[peerName] != pkgOf[name] {
+		t := samples[k]
+		for _, pk := range order {
+			pop, peer, ok := cutLast(pk.name)
+			if !ok || pop != op || peer == "tether" || pk.pkg != k.pkg {
 				continue
 			}
-			p := samples[peerName]
+			p := samples[pk]
 			tn, pn := median(t.ns), median(p.ns)
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%.1f\t%.2fx\t%s\t%s\t\n",
-				pkgOf[name], strings.TrimPrefix(op, "Benchmark"), peer, tn, pn, tn/pn,
+				k.pkg, strings.TrimPrefix(op, "Benchmark"), peer, tn, pn, tn/pn,
 				allocs(t.allocs), allocs(p.allocs))
 			rows++
 		}

@@ -20,16 +20,23 @@ BenchmarkSpawnWait/errgroup-2       	 1000	       200.0 ns/op	      16 B/op	    
 BenchmarkSpawnWait/waitgroup-2      	 1000	       100.0 ns/op	       8 B/op	       1 allocs/op
 BenchmarkLonely-2                   	 1000	       100.0 ns/op
 PASS
+pkg: github.com/tether-go/tether/cancel
+BenchmarkSpawnWait/tether-2         	 1000	        50.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkSpawnWait/context-2        	 1000	        40.0 ns/op	       0 B/op	       0 allocs/op
+PASS
 `
 	var out bytes.Buffer
 	if err := run(strings.NewReader(in), &out); err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
-	for _, want := range []string{"SpawnWait", "errgroup", "310.0", "200.0", "1.55x", "waitgroup", "3.10x"} {
+	for _, want := range []string{"SpawnWait", "errgroup", "310.0", "200.0", "1.55x", "waitgroup", "3.10x", "cancel", "1.25x"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
+	}
+	if strings.Count(got, "SpawnWait") != 3 {
+		t.Errorf("got %d SpawnWait rows, want 3 (two packages' benchmarks of one name kept apart):\n%s", strings.Count(got, "SpawnWait"), got)
 	}
 	if strings.Contains(got, "Lonely") {
 		t.Errorf("output has a benchmark without a peer:\n%s", got)
