@@ -106,24 +106,30 @@ func (g *Group) runBody(ctx context.Context, body func(ctx context.Context, g *G
 //
 // Go panics if fn is nil or if Wait has returned.
 func (g *Group) Go(fn func(ctx context.Context) error) {
-	g.checkGo(fn)
-	if !g.tryAcquire(context.Background()) {
-		return
+	if g.admit(fn) {
+		go g.run(fn)
 	}
-	g.add()
-	go g.run(fn)
 }
 
 // GoNamed is like [Group.Go] and names the task: the task's goroutine
 // carries runtime/pprof labels "group" and "task", and [Tasks] lists its
 // name while it runs.
 func (g *Group) GoNamed(name string, fn func(ctx context.Context) error) {
+	if g.admit(fn) {
+		go g.runNamed(name, fn)
+	}
+}
+
+// admit readies a task of Go or GoNamed to start: it checks fn, waits for
+// a slot when the group has a limit, and counts the task. It reports false,
+// and counts nothing, when the group was cancelled before a slot was free.
+func (g *Group) admit(fn func(ctx context.Context) error) bool {
 	g.checkGo(fn)
 	if !g.tryAcquire(context.Background()) {
-		return
+		return false
 	}
 	g.add()
-	go g.runNamed(name, fn)
+	return true
 }
 
 // TryGo starts fn as a task only if the group's limit allows one more task
