@@ -44,7 +44,7 @@ func FailAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context
 // closeOnPanic closes the scope if fn panicked before the function forms
 // could close it; it is cheaper than a second Close, which would lock.
 func (s *Scope) closeOnPanic() {
-	if !s.closedFast.Load() {
+	if !s.closed.Load() {
 		s.Close(nil)
 	}
 }

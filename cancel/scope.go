@@ -39,12 +39,13 @@ type Scope struct {
 	cause        error // what this scope cancelled with, once cancelCalled
 	won          bool  // the cancellation with cause reached the context first
 	caught       bool
-	closed       bool
 
 	// deadlineHit is set when this scope's own deadline, not an explicit
 	// Cancel or an outer scope, cancelled it first.
 	deadlineHit atomic.Bool
-	closedFast  atomic.Bool // closed, for closeOnPanic, which takes no lock
+	// closed is written under mu, and atomic so that closeOnPanic can read
+	// it without taking the lock.
+	closed atomic.Bool
 }
 
 // Open opens a cancel scope inside ctx and returns it with its context. The
@@ -97,7 +98,7 @@ func (s *Scope) CancelWithCause(err error) {
 }
 
 func (s *Scope) cancelLocked(cause error) {
-	if s.cancelCalled || s.closed {
+	if s.cancelCalled || s.closed.Load() {
 		return
 	}
 	s.cancelCalled = true
@@ -140,7 +141,7 @@ func (s *Scope) SetDeadline(t time.Time) {
 
 func (s *Scope) setDeadlineLocked(t time.Time) {
 	s.deadline = t
-	if s.cancelCalled || s.closed {
+	if s.cancelCalled || s.closed.Load() {
 		return
 	}
 	s.stopTimerLocked()
@@ -180,7 +181,7 @@ func (s *Scope) stopTimerLocked() {
 func (s *Scope) onTimer() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.deadline.IsZero() || s.cancelCalled || s.closed {
+	if s.deadline.IsZero() || s.cancelCalled || s.closed.Load() {
 		return
 	}
 	if d := time.Until(s.deadline); d > 0 {
@@ -243,9 +244,8 @@ func (s *Scope) Shielded() bool { return s.shielded }
 func (s *Scope) Close(err error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.closed {
-		s.closed = true
-		s.closedFast.Store(true)
+	if !s.closed.Load() {
+		s.closed.Store(true)
 		s.stopTimerLocked()
 		s.cancelFn(errClosed)
 	}
