@@ -74,7 +74,7 @@
 // Start runs a task and waits until it reports that it is ready, with a
 // value: "listen, then tell me the port" is one call.
 //
-//	port, err := taskgroup.Start(g, func(ctx context.Context, started func(int)) error {
+//	port, err := taskgroup.Start(ctx, g, func(ctx context.Context, started func(int)) error {
 //		l := listen()
 //		started(l.Port())
 //		return serve(ctx, l)

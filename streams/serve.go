@@ -161,7 +161,7 @@ func Serve[T any](ctx context.Context, l Listener[T], handler func(ctx context.C
 	} else {
 		// The group's context is what its tasks receive: take it from a
 		// task that returns at once. It tells Serve when g is cancelled.
-		gctx, err := taskgroup.Start(g, func(gctx context.Context, started func(context.Context)) error {
+		gctx, err := taskgroup.Start(context.Background(), g, func(gctx context.Context, started func(context.Context)) error {
 			started(gctx)
 			return nil
 		})

@@ -52,7 +52,7 @@ func TestAnyIOStartCrashAfterStartedCall(t *testing.T) {
 	var value int
 	err := taskgroup.Run(context.Background(), func(ctx context.Context, g *taskgroup.Group) error {
 		var err error
-		value, err = taskgroup.Start(g, func(ctx context.Context, started func(int)) error {
+		value, err = taskgroup.Start(ctx, g, func(ctx context.Context, started func(int)) error {
 			started(2)
 			return errBoom
 		})
@@ -70,7 +70,7 @@ func TestAnyIOStartNativeHostCancelled(t *testing.T) {
 		done := make(chan error)
 		go func() {
 			done <- taskgroup.Run(hctx, func(ctx context.Context, g *taskgroup.Group) error {
-				_, err := taskgroup.StartContext(ctx, g, func(ctx context.Context, _ func(int)) error {
+				_, err := taskgroup.Start(ctx, g, func(ctx context.Context, _ func(int)) error {
 					started.Store(true)
 					if err := cancel.Sleep(ctx, 2*time.Second); err != nil {
 						return err
@@ -107,7 +107,7 @@ func TestAnyIOStartCancelAfterError(t *testing.T) {
 					time.Sleep(time.Millisecond)
 					return errBoom
 				})
-				_, err := taskgroup.StartContext(ctx, outer, func(ctx context.Context, started func(struct{})) error {
+				_, err := taskgroup.Start(ctx, outer, func(ctx context.Context, started func(struct{})) error {
 					if err := cancel.Sleep(ctx, time.Second); err != nil {
 						return err
 					}
@@ -372,7 +372,7 @@ func TestAnyIOStartCancelsParentScope(t *testing.T) {
 		g = tg
 		inner, ictx := cancel.Open(ctx)
 		inner.Cancel()
-		_, err := taskgroup.StartContext(ictx, g, func(ctx context.Context, _ func(int)) error {
+		_, err := taskgroup.Start(ictx, g, func(ctx context.Context, _ func(int)) error {
 			started.Store(true)
 			<-ctx.Done()
 			return cancel.Checkpoint(ctx)

@@ -105,7 +105,7 @@ func BenchmarkStart(b *testing.B) {
 		fn := func(ctx context.Context, started func(int)) error { started(1); return nil }
 		n := 0
 		for b.Loop() {
-			_, _ = taskgroup.Start(g, fn)
+			_, _ = taskgroup.Start(context.Background(), g, fn)
 			if n++; n == batch {
 				g.Wait()
 				g, _ = taskgroup.New(context.Background())

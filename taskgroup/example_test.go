@@ -50,7 +50,7 @@ func ExampleStart() {
 		// Start returns once the server is ready, with its address: no
 		// window in which a client could dial too early.
 		requests := make(chan string)
-		addr, err := taskgroup.Start(g, func(ctx context.Context, started func(string)) error {
+		addr, err := taskgroup.Start(ctx, g, func(ctx context.Context, started func(string)) error {
 			started("mem:1") // listening
 			for {
 				select {

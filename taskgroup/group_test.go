@@ -168,11 +168,11 @@ func TestMisusePanics(t *testing.T) {
 		{name: "Go nil", call: func(g *taskgroup.Group) { g.Go(nil) }, want: "taskgroup: Go called with a nil function"},
 		{name: "GoNamed nil", call: func(g *taskgroup.Group) { g.GoNamed("x", nil) }, want: "taskgroup: Go called with a nil function"},
 		{name: "TryGo nil", call: func(g *taskgroup.Group) { g.TryGo(nil) }, want: "taskgroup: Go called with a nil function"},
-		{name: "Start nil", call: func(g *taskgroup.Group) { taskgroup.Start[int](g, nil) }, want: "taskgroup: Start called with a nil function"},
+		{name: "Start nil", call: func(g *taskgroup.Group) { taskgroup.Start[int](context.Background(), g, nil) }, want: "taskgroup: Start called with a nil function"},
 		{name: "Go after Wait", call: func(g *taskgroup.Group) { g.Wait(); g.Go(noop) }, want: "taskgroup: Go called after Wait returned"},
 		{name: "GoNamed after Wait", call: func(g *taskgroup.Group) { g.Wait(); g.GoNamed("x", noop) }, want: "taskgroup: Go called after Wait returned"},
 		{name: "TryGo after Wait", call: func(g *taskgroup.Group) { g.Wait(); g.TryGo(noop) }, want: "taskgroup: Go called after Wait returned"},
-		{name: "Start after Wait", call: func(g *taskgroup.Group) { g.Wait(); taskgroup.Start(g, startNoop) }, want: "taskgroup: Start called after Wait returned"},
+		{name: "Start after Wait", call: func(g *taskgroup.Group) { g.Wait(); taskgroup.Start(context.Background(), g, startNoop) }, want: "taskgroup: Start called after Wait returned"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,26 +18,20 @@ var ErrNotStarted = errors.New("taskgroup: task returned without calling started
 // one call, with no window in which the caller could use a listener that
 // does not exist yet.
 //
-// Until fn calls started, Start waits; if fn returns first, Start returns
-// fn's error (or [ErrNotStarted] when that is nil), and the group is not
-// failed by it; if fn panics first, Start panics with the [*PanicError] (or
-// returns it under [PanicsAsErrors]). Once started is called, fn goes on as
-// an ordinary task of g: its error fails the group. Start waits for a slot
-// like [Group.Go] when g has a limit, and returns the group's cancellation
-// error if the group is cancelled first. A task started in a cancelled
-// group still runs, and meets the cancellation at its first blocking call.
+// Until fn calls started, Start waits, and cancelling ctx cancels fn (not
+// the group); if fn returns first, Start returns fn's error (or
+// [ErrNotStarted] when that is nil), and the group is not failed by it; if
+// fn panics first, Start panics with the [*PanicError] (or returns it under
+// [PanicsAsErrors]). Once started is called, fn goes on as an ordinary task
+// of g: only the group's cancellation reaches it, and its error fails the
+// group. Start waits for a slot like [Group.Go] when g has a limit, and
+// returns the group's cancellation error if the group is cancelled first.
+// A task started in a cancelled group still runs, and meets the
+// cancellation at its first blocking call.
 //
 // Start panics if fn is nil or if g's Wait has returned; started panics if
 // it is called twice, or after fn returned without calling it.
-func Start[T any](g *Group, fn func(ctx context.Context, started func(T)) error) (T, error) {
-	return StartContext(context.Background(), g, fn)
-}
-
-// StartContext is [Start] for a caller that has a context of its own: until
-// fn calls started, cancelling ctx cancels fn (not the group), and
-// StartContext returns what fn returns then. After started, only the
-// group's cancellation reaches fn.
-func StartContext[T any](ctx context.Context, g *Group, fn func(ctx context.Context, started func(T)) error) (T, error) {
+func Start[T any](ctx context.Context, g *Group, fn func(ctx context.Context, started func(T)) error) (T, error) {
 	if fn == nil {
 		panic("taskgroup: Start called with a nil function")
 	}

@@ -19,7 +19,7 @@ func TestStartReturnsValue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var after atomic.Bool
 		err := taskgroup.Run(context.Background(), func(ctx context.Context, g *taskgroup.Group) error {
-			port, err := taskgroup.Start(g, func(ctx context.Context, started func(int)) error {
+			port, err := taskgroup.Start(ctx, g, func(ctx context.Context, started func(int)) error {
 				time.Sleep(time.Second) // "listening"
 				started(8080)
 				time.Sleep(time.Second) // "serving"
@@ -53,7 +53,7 @@ func TestStartBeforeStarted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g, ctx := taskgroup.New(context.Background())
-			v, err := taskgroup.Start(g, tt.fn)
+			v, err := taskgroup.Start(ctx, g, tt.fn)
 			if v != "" || err != tt.want {
 				t.Errorf("Start = %q, %v; want \"\", %v", v, err, tt.want)
 			}
@@ -69,7 +69,7 @@ func TestStartBeforeStarted(t *testing.T) {
 
 func TestStartErrorAfterStartedFailsGroup(t *testing.T) {
 	g, ctx := taskgroup.New(context.Background())
-	v, err := taskgroup.Start(g, func(ctx context.Context, started func(int)) error {
+	v, err := taskgroup.Start(ctx, g, func(ctx context.Context, started func(int)) error {
 		started(2)
 		return errBoom
 	})
@@ -87,7 +87,7 @@ func TestStartErrorAfterStartedFailsGroup(t *testing.T) {
 func TestStartedTwicePanics(t *testing.T) {
 	g, _ := taskgroup.New(context.Background())
 	var msg string
-	_, err := taskgroup.Start(g, func(ctx context.Context, started func(int)) error {
+	_, err := taskgroup.Start(context.Background(), g, func(ctx context.Context, started func(int)) error {
 		started(1)
 		defer func() { msg = fmt.Sprint(recover()) }()
 		started(2)
@@ -105,7 +105,7 @@ func TestStartedTwicePanics(t *testing.T) {
 func TestStartedAfterReturnPanics(t *testing.T) {
 	g, _ := taskgroup.New(context.Background())
 	var started func(int)
-	_, err := taskgroup.Start(g, func(ctx context.Context, s func(int)) error {
+	_, err := taskgroup.Start(context.Background(), g, func(ctx context.Context, s func(int)) error {
 		started = s
 		return errBoom
 	})
@@ -123,7 +123,7 @@ func TestStartPanicBeforeStarted(t *testing.T) {
 	t.Run("re-raised from Start", func(t *testing.T) {
 		g, ctx := taskgroup.New(context.Background())
 		r := mustPanic(t, func() {
-			taskgroup.Start(g, func(ctx context.Context, started func(int)) error { return panickyTask(ctx) })
+			taskgroup.Start(ctx, g, func(ctx context.Context, started func(int)) error { return panickyTask(ctx) })
 		})
 		pe, ok := r.(*taskgroup.PanicError)
 		if !ok || pe.Value != "kaboom" || !strings.Contains(string(pe.Stack), "panickyTask") {
@@ -138,7 +138,7 @@ func TestStartPanicBeforeStarted(t *testing.T) {
 	})
 	t.Run("PanicsAsErrors", func(t *testing.T) {
 		g, _ := taskgroup.New(context.Background(), taskgroup.PanicsAsErrors())
-		_, err := taskgroup.Start(g, func(ctx context.Context, started func(int)) error { return panickyTask(ctx) })
+		_, err := taskgroup.Start(context.Background(), g, func(ctx context.Context, started func(int)) error { return panickyTask(ctx) })
 		var pe *taskgroup.PanicError
 		if !errors.As(err, &pe) || pe.Value != "kaboom" {
 			t.Errorf("Start = %v, want a *PanicError", err)
@@ -149,7 +149,7 @@ func TestStartPanicBeforeStarted(t *testing.T) {
 	})
 	t.Run("after started: the group's", func(t *testing.T) {
 		g, _ := taskgroup.New(context.Background())
-		v, err := taskgroup.Start(g, func(ctx context.Context, started func(int)) error {
+		v, err := taskgroup.Start(context.Background(), g, func(ctx context.Context, started func(int)) error {
 			started(7)
 			return panickyTask(ctx)
 		})
@@ -172,7 +172,7 @@ func TestStartContextCancelBeforeStarted(t *testing.T) {
 		})
 		caller, cctx := cancel.Open(context.Background())
 		time.AfterFunc(time.Second, caller.Cancel)
-		_, err := taskgroup.StartContext(cctx, g, func(ctx context.Context, started func(int)) error {
+		_, err := taskgroup.Start(cctx, g, func(ctx context.Context, started func(int)) error {
 			return cancel.Sleep(ctx, time.Hour) // never gets to started
 		})
 		if !cancel.IsCancelled(err) {
@@ -202,7 +202,7 @@ func TestStartContextCancelAfterStarted(t *testing.T) {
 		g, _ := taskgroup.New(context.Background())
 		caller, cctx := cancel.Open(context.Background())
 		var taskErr error
-		_, err := taskgroup.StartContext(cctx, g, func(ctx context.Context, started func(int)) error {
+		_, err := taskgroup.Start(cctx, g, func(ctx context.Context, started func(int)) error {
 			started(1)
 			taskErr = cancel.Sleep(ctx, time.Minute)
 			return taskErr
@@ -227,7 +227,7 @@ func TestStartWithLimit(t *testing.T) {
 		g.SetLimit(1)
 		g.Go(func(ctx context.Context) error { time.Sleep(time.Second); return nil })
 		start := time.Now()
-		v, err := taskgroup.Start(g, func(ctx context.Context, started func(int)) error { started(1); return nil })
+		v, err := taskgroup.Start(context.Background(), g, func(ctx context.Context, started func(int)) error { started(1); return nil })
 		if v != 1 || err != nil || time.Since(start) != time.Second {
 			t.Errorf("Start = %v, %v after %v; want 1, nil after 1s (a free slot)", v, err, time.Since(start))
 		}
@@ -241,7 +241,7 @@ func TestStartWithLimit(t *testing.T) {
 			cctx, stop := context.WithTimeout(context.Background(), time.Second)
 			defer stop()
 			var ran atomic.Bool
-			_, err := taskgroup.StartContext(cctx, g, func(ctx context.Context, started func(int)) error { ran.Store(true); return nil })
+			_, err := taskgroup.Start(cctx, g, func(ctx context.Context, started func(int)) error { ran.Store(true); return nil })
 			if !errors.Is(err, context.DeadlineExceeded) || ran.Load() {
 				t.Errorf("StartContext = %v (ran: %v), want DeadlineExceeded without running", err, ran.Load())
 			}
@@ -254,7 +254,7 @@ func TestStartWithLimit(t *testing.T) {
 			g, _ := taskgroup.New(context.Background())
 			g.SetLimit(1)
 			g.Go(func(ctx context.Context) error { time.Sleep(time.Second); return errBoom })
-			_, err := taskgroup.Start(g, func(ctx context.Context, started func(int)) error { started(1); return nil })
+			_, err := taskgroup.Start(context.Background(), g, func(ctx context.Context, started func(int)) error { started(1); return nil })
 			if !cancel.IsCancelled(err) || !errors.Is(err, errBoom) {
 				t.Errorf("Start = %v, want the group's cancellation (cause errBoom)", err)
 			}
@@ -271,7 +271,7 @@ func TestStartOnCancelledGroup(t *testing.T) {
 	var ran atomic.Bool
 	err := taskgroup.Run(context.Background(), func(ctx context.Context, g *taskgroup.Group) error {
 		g.Cancel()
-		_, err := taskgroup.Start(g, func(ctx context.Context, started func(int)) error {
+		_, err := taskgroup.Start(ctx, g, func(ctx context.Context, started func(int)) error {
 			ran.Store(true)
 			return cancel.Sleep(ctx, time.Hour)
 		})

@@ -68,7 +68,7 @@ func groupStep(ctx context.Context, say func(string, ...any)) error {
 func startStep(ctx context.Context, say func(string, ...any)) error {
 	say("== start: a server reports its inbox through started")
 	err := taskgroup.Run(ctx, func(ctx context.Context, g *taskgroup.Group) error {
-		inbox, err := taskgroup.Start(g, func(ctx context.Context, started func(*memstream.Sender[string])) error {
+		inbox, err := taskgroup.Start(ctx, g, func(ctx context.Context, started func(*memstream.Sender[string])) error {
 			send, recv := memstream.New[string](0)
 			defer recv.Close()
 			started(send)
