@@ -6,17 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"sync/atomic"
-	"syscall"
-	"time"
 
 	"github.com/tether-go/tether/cancel"
+	"github.com/tether-go/tether/internal/ioctx"
 )
-
-// aLongTimeAgo is the deadline that makes a blocked net.Conn call return at
-// once (as net/http does).
-var aLongTimeAgo = time.Unix(1, 0)
 
 // ConnStream is a net.Conn seen as a [ByteStream]: every call takes a
 // context, and a blocked call returns when its context is done. Make it
@@ -37,115 +31,12 @@ type ConnStream struct {
 	c       net.Conn
 	closed  atomic.Bool
 	eofSent atomic.Bool
-	recv    connSide
-	send    connSide
+	recv    ioctx.Side
+	send    ioctx.Side
 	pending error // a Read error that came with data; owned by the Receive in progress
 }
 
 var _ ByteStream = (*ConnStream)(nil)
-
-// connSide is the machinery of one direction: its busy flag, and how a
-// done context interrupts the blocked net.Conn call.
-type connSide struct {
-	busy atomic.Bool
-	// setDeadline is the conn's SetReadDeadline or SetWriteDeadline.
-	setDeadline func(time.Time) error
-	// abort runs in its own goroutine once the watched context is done.
-	// It sets a deadline in the past, which makes a blocked call return,
-	// and then says so on aborted.
-	abort   func()
-	aborted chan struct{} // capacity 1
-	// The registration of abort with the context of the last call, which
-	// is kept for the next one: a loop that passes the same context every
-	// time pays for context.AfterFunc once. Owned by the busy holder.
-	watched context.Context
-	stop    func() bool
-}
-
-func (d *connSide) init(setDeadline func(time.Time) error) {
-	d.setDeadline = setDeadline
-	d.aborted = make(chan struct{}, 1)
-	d.abort = func() {
-		d.setDeadline(aLongTimeAgo)
-		d.aborted <- struct{}{}
-	}
-}
-
-// acquire claims the direction for one call, or says why it cannot.
-func (d *connSide) acquire(closed *atomic.Bool) error {
-	if !d.busy.CompareAndSwap(false, true) {
-		if closed.Load() {
-			return ErrClosed // Close may hold the flag for a moment
-		}
-		return ErrBusy
-	}
-	if closed.Load() {
-		d.release(closed)
-		return ErrClosed
-	}
-	return nil
-}
-
-// release ends a call. If the stream was closed meanwhile, whoever of
-// Close and the call comes last drops the registration (see
-// afterClose): each sets its flag before it looks at the other's.
-func (d *connSide) release(closed *atomic.Bool) {
-	d.busy.Store(false)
-	if closed.Load() {
-		d.afterClose()
-	}
-}
-
-// afterClose drops the registration once the stream is closed, so that a
-// long-lived context does not keep the stream reachable, unless a call is
-// running: that call will do it when it ends.
-func (d *connSide) afterClose() {
-	if d.busy.CompareAndSwap(false, true) {
-		d.unwatch()
-		d.busy.Store(false)
-	}
-}
-
-// watch makes sure that abort runs if ctx is done during the call, and
-// that no registration with another context can run abort meanwhile.
-func (d *connSide) watch(ctx context.Context) {
-	if d.stop != nil && d.watched == ctx {
-		return
-	}
-	d.unwatch()
-	if ctx.Done() == nil { // never done: nothing to watch, nothing to pay
-		return
-	}
-	d.watched, d.stop = ctx, context.AfterFunc(ctx, d.abort)
-}
-
-// unwatch drops the registration, and reports whether abort ran. stop
-// does not wait for abort, and an abort that set its deadline after the
-// reset below would make the next call fail: so when abort has started,
-// wait for it to finish first (net/http's abortPendingRead does the same).
-func (d *connSide) unwatch() (aborted bool) {
-	if d.stop == nil {
-		return false
-	}
-	if !d.stop() {
-		<-d.aborted
-		d.setDeadline(time.Time{})
-		aborted = true
-	}
-	d.watched, d.stop = nil, nil
-	return aborted
-}
-
-// finish ends the I/O of a call made under ctx, and reports whether its
-// failure came from ctx (abort's deadline). Once ctx is done its
-// registration is of no more use: dropping it now lifts the deadline.
-func (d *connSide) finish(ctx context.Context, err error) (cancelled bool) {
-	if ctx.Err() == nil {
-		return false
-	}
-	aborted := d.unwatch()
-	return aborted && isTimeout(err)
-}
 
 // FromConn returns c as a [ByteStream], a [*ConnStream]. The stream owns c:
 // Close closes it. FromConn panics if c is nil.
@@ -154,8 +45,8 @@ func FromConn(c net.Conn) *ConnStream {
 		panic("streams: FromConn with a nil net.Conn")
 	}
 	s := &ConnStream{c: c}
-	s.recv.init(c.SetReadDeadline)
-	s.send.init(c.SetWriteDeadline)
+	s.recv.Init(&s.closed, c.SetReadDeadline)
+	s.send.Init(&s.closed, c.SetWriteDeadline)
 	return s
 }
 
@@ -163,6 +54,27 @@ func FromConn(c net.Conn) *ConnStream {
 // does not offer (its addresses, socket options). Reading, writing or
 // setting deadlines on it while the stream is in use breaks the stream.
 func (s *ConnStream) NetConn() net.Conn { return s.c }
+
+// LocalAddr returns the connection's local address.
+func (s *ConnStream) LocalAddr() net.Addr { return s.c.LocalAddr() }
+
+// RemoteAddr returns the connection's remote address.
+func (s *ConnStream) RemoteAddr() net.Addr { return s.c.RemoteAddr() }
+
+// Attribute answers [LocalAddr] and [RemoteAddr] from the connection,
+// when it has them (a nil address is not an answer); see [Extra].
+func (s *ConnStream) Attribute(key any) (any, bool) {
+	var a net.Addr
+	switch key {
+	case LocalAddr:
+		a = s.c.LocalAddr()
+	case RemoteAddr:
+		a = s.c.RemoteAddr()
+	default:
+		return nil, false
+	}
+	return a, a != nil
+}
 
 // Receive reads from the connection into p; see [ByteReceiver]. The end of
 // the stream is [ErrEndOfStream] (io.EOF). When ctx is done Receive returns
@@ -175,10 +87,10 @@ func (s *ConnStream) Receive(ctx context.Context, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, errEmptyReceive
 	}
-	if err := s.recv.acquire(&s.closed); err != nil {
-		return 0, err
+	if !s.recv.Acquire() {
+		return 0, s.refused()
 	}
-	defer s.recv.release(&s.closed)
+	defer s.recv.Release()
 	if err := s.pending; err != nil {
 		s.pending = nil
 		return 0, s.recvError(err)
@@ -186,12 +98,12 @@ func (s *ConnStream) Receive(ctx context.Context, p []byte) (int, error) {
 	if err := cancel.Checkpoint(ctx); err != nil {
 		return 0, err
 	}
-	s.recv.watch(ctx)
+	s.recv.Watch(ctx)
 	n, err := s.c.Read(p)
 	for n == 0 && err == nil { // allowed by io.Reader, if discouraged
 		n, err = s.c.Read(p)
 	}
-	if s.recv.finish(ctx, err) {
+	if s.recv.Finish(ctx, err) {
 		if n > 0 {
 			return n, nil
 		}
@@ -213,10 +125,10 @@ func (s *ConnStream) Receive(ctx context.Context, p []byte) (int, error) {
 // connection or went away is an error that matches both [ErrBroken] and
 // the OS error. Send after SendEOF returns ErrClosed.
 func (s *ConnStream) Send(ctx context.Context, p []byte) error {
-	if err := s.send.acquire(&s.closed); err != nil {
-		return err
+	if !s.send.Acquire() {
+		return s.refused()
 	}
-	defer s.send.release(&s.closed)
+	defer s.send.Release()
 	if s.eofSent.Load() {
 		return ErrClosed
 	}
@@ -226,9 +138,9 @@ func (s *ConnStream) Send(ctx context.Context, p []byte) error {
 	if len(p) == 0 {
 		return nil
 	}
-	s.send.watch(ctx)
+	s.send.Watch(ctx)
 	_, err := s.c.Write(p)
-	cancelled := s.send.finish(ctx, err)
+	cancelled := s.send.Finish(ctx, err)
 	if err == nil {
 		return nil
 	}
@@ -245,10 +157,10 @@ func (s *ConnStream) Send(ctx context.Context, p []byte) error {
 // stream is unchanged. Calling SendEOF again does nothing. It does not
 // block; when ctx is already done it returns a cancellation error.
 func (s *ConnStream) SendEOF(ctx context.Context) error {
-	if err := s.send.acquire(&s.closed); err != nil {
-		return err
+	if !s.send.Acquire() {
+		return s.refused()
 	}
-	defer s.send.release(&s.closed)
+	defer s.send.Release()
 	if s.eofSent.Load() {
 		return nil
 	}
@@ -274,9 +186,17 @@ func (s *ConnStream) Close() error {
 		return nil
 	}
 	err := s.c.Close()
-	s.recv.afterClose()
-	s.send.afterClose()
+	s.recv.AfterClose()
+	s.send.AfterClose()
 	return err
+}
+
+// refused is the error of a call that could not claim its direction.
+func (s *ConnStream) refused() error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return ErrBusy
 }
 
 func (s *ConnStream) recvError(err error) error {
@@ -288,7 +208,7 @@ func (s *ConnStream) recvError(err error) error {
 	case errors.Is(err, net.ErrClosed), errors.Is(err, io.ErrClosedPipe):
 		// Closed underneath the stream.
 		return ErrClosed
-	case isBroken(err):
+	case ioctx.IsBroken(err):
 		return fmt.Errorf("%w: %w", ErrBroken, err)
 	}
 	return err
@@ -298,24 +218,9 @@ func (s *ConnStream) sendError(err error) error {
 	switch {
 	case s.closed.Load(), errors.Is(err, net.ErrClosed):
 		return ErrClosed
-	case isBroken(err), errors.Is(err, io.ErrClosedPipe):
+	case ioctx.IsBroken(err), errors.Is(err, io.ErrClosedPipe):
 		// net.Pipe says ErrClosedPipe when the other end is closed.
 		return fmt.Errorf("%w: %w", ErrBroken, err)
 	}
 	return err
-}
-
-// isBroken reports whether err says that the peer went away.
-func isBroken(err error) bool {
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, syscall.ECONNABORTED)
-}
-
-// isTimeout reports whether err is a deadline's.
-func isTimeout(err error) bool {
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }

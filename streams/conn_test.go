@@ -371,3 +371,62 @@ func TestFromConnCloseDropsContext(t *testing.T) {
 		})
 	}
 }
+
+func TestFromConnAddresses(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := streams.FromConn(c)
+	defer s.Close()
+	peer, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	tests := []struct {
+		name string
+		key  streams.Attr[net.Addr]
+		want net.Addr
+	}{
+		{"local", streams.LocalAddr, c.LocalAddr()},
+		{"remote", streams.RemoteAddr, l.Addr()},
+	}
+	for _, tt := range tests {
+		got, ok := streams.Extra(s, tt.key)
+		if !ok || got.String() != tt.want.String() {
+			t.Errorf("%s: Extra = %v, %v; want %v, true", tt.name, got, ok, tt.want)
+		}
+	}
+	if got := s.RemoteAddr().String(); got != l.Addr().String() {
+		t.Errorf("RemoteAddr() = %s, want %s", got, l.Addr())
+	}
+	if got := streams.AsConn(s).LocalAddr().String(); got != c.LocalAddr().String() {
+		t.Errorf("AsConn(s).LocalAddr() = %s, want %s", got, c.LocalAddr())
+	}
+	if _, ok := streams.Extra(s, streams.NewAttr[int]("other")); ok {
+		t.Errorf("Extra(other key) reported ok, want false")
+	}
+}
+
+func TestFromConnReusedContextAllocatesNothing(t *testing.T) {
+	c := &scriptedConn{readN: 1}
+	s := streams.FromConn(c)
+	ctx, cancelFn := context.WithCancel(context.Background())
+	defer cancelFn()
+	buf := make([]byte, 1)
+	s.Receive(ctx, buf) // the first call registers with ctx
+	s.Send(ctx, buf)
+	allocs := testing.AllocsPerRun(100, func() {
+		s.Receive(ctx, buf)
+		s.Send(ctx, buf)
+	})
+	if allocs != 0 {
+		t.Errorf("Receive and Send with a reused cancellable ctx allocate %v times, want 0", allocs)
+	}
+}

@@ -1,0 +1,171 @@
+// Package ioctx makes blocking calls on Go's network types (a net.Conn's
+// Read and Write, a UNIX socket's ReadMsgUnix, a UDP socket's
+// ReadFromUDPAddrPort, a listener's Accept) return when a context is done.
+// It is the one home of that machinery: streams.FromConn and every socket
+// of package sockets use it.
+//
+// The trick is the one net/http uses: a context.AfterFunc sets a deadline
+// in the past, which makes the blocked call return with a timeout, and the
+// caller maps that timeout back to the context's error. A [Side] does it
+// for one direction of one object, and keeps its registration from one
+// call to the next while they share a context, so that a loop passing the
+// same ctx pays for context.AfterFunc once and allocates nothing after.
+package ioctx
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// aLongTimeAgo is the deadline that makes a blocked call return at once
+// (as net/http does).
+var aLongTimeAgo = time.Unix(1, 0)
+
+// Side is the machinery of one direction of a connection (its receive
+// side, its send side) or of a listener's accept: a busy flag, so that two
+// calls never run at once, and the registration that interrupts a blocked
+// call when its context is done. Set it up with [Side.Init]; the zero value
+// is not usable, and a Side must not be copied after Init.
+//
+// A call goes: Acquire (or refuse), cancel.Checkpoint, Watch(ctx), the
+// blocking call, Finish(ctx, err), Release. Between Acquire and Release
+// the caller owns the deadline the Side was given; nobody else may set it.
+//
+// Cost: Watch does nothing when ctx.Done() is nil. Otherwise the first
+// call with a context registers a context.AfterFunc (a few allocations);
+// later calls with the same context reuse it and allocate nothing.
+type Side struct {
+	busy   atomic.Bool
+	closed *atomic.Bool // the owner's closed flag, shared by its Sides
+	// setDeadline is the conn's SetReadDeadline, SetWriteDeadline, or a
+	// listener's SetDeadline.
+	setDeadline func(time.Time) error
+	// abort runs in its own goroutine once the watched context is done.
+	// It sets a deadline in the past, which makes a blocked call return,
+	// and then says so on aborted.
+	abort   func()
+	aborted chan struct{} // capacity 1
+	// The registration of abort with the context of the last call, which
+	// is kept for the next one. Owned by the busy holder.
+	watched context.Context
+	stop    func() bool
+}
+
+// Init sets the Side up: closed is its owner's closed flag (the owner sets
+// it in Close, then calls [Side.AfterClose] on each Side), and setDeadline
+// sets the deadline of the calls the Side guards.
+func (d *Side) Init(closed *atomic.Bool, setDeadline func(time.Time) error) {
+	d.closed = closed
+	d.setDeadline = setDeadline
+	d.aborted = make(chan struct{}, 1)
+	d.abort = func() {
+		d.setDeadline(aLongTimeAgo)
+		d.aborted <- struct{}{}
+	}
+}
+
+// Acquire claims the Side for one call and reports whether it could. When
+// it could not, the owner is closed (the caller's ErrClosed: Close may hold
+// the flag for a moment) if [Side.Closed] says so, and otherwise another
+// call is running (ErrBusy). A successful Acquire must be paired with
+// [Side.Release].
+func (d *Side) Acquire() bool {
+	if !d.busy.CompareAndSwap(false, true) {
+		return false
+	}
+	if d.closed.Load() {
+		d.Release()
+		return false
+	}
+	return true
+}
+
+// Closed reports whether the owner was closed.
+func (d *Side) Closed() bool { return d.closed.Load() }
+
+// Release ends a call. If the owner was closed meanwhile, whoever of Close
+// and the call comes last drops the registration (see AfterClose): each
+// sets its flag before it looks at the other's.
+func (d *Side) Release() {
+	d.busy.Store(false)
+	if d.closed.Load() {
+		d.AfterClose()
+	}
+}
+
+// AfterClose drops the registration once the owner is closed, so that a
+// long-lived context does not keep it reachable, unless a call is running:
+// that call does it in Release. Close calls it on each Side after setting
+// the closed flag and closing the connection (which wakes a blocked call).
+func (d *Side) AfterClose() {
+	if d.busy.CompareAndSwap(false, true) {
+		d.unwatch()
+		d.busy.Store(false)
+	}
+}
+
+// Watch makes sure that the blocked call is interrupted if ctx is done
+// during it, and that no registration with another context can interrupt
+// it meanwhile. The caller holds the Side.
+func (d *Side) Watch(ctx context.Context) {
+	if d.stop != nil && d.watched == ctx {
+		return
+	}
+	d.unwatch()
+	if ctx.Done() == nil { // never done: nothing to watch, nothing to pay
+		return
+	}
+	d.watched, d.stop = ctx, context.AfterFunc(ctx, d.abort)
+}
+
+// unwatch drops the registration, and reports whether abort ran. stop
+// does not wait for abort, and an abort that set its deadline after the
+// reset below would make the next call fail: so when abort has started,
+// wait for it to finish first (net/http's abortPendingRead does the same).
+func (d *Side) unwatch() (aborted bool) {
+	if d.stop == nil {
+		return false
+	}
+	if !d.stop() {
+		<-d.aborted
+		d.setDeadline(time.Time{})
+		aborted = true
+	}
+	d.watched, d.stop = nil, nil
+	return aborted
+}
+
+// Finish ends the blocking call made under ctx, which returned err, and
+// reports whether its failure came from ctx: then the caller returns
+// cancel.Checkpoint(ctx) (the context's error, with its cause) in place
+// of err, unless the call also transferred data, which it must not lose.
+// Once ctx is done its registration is of no more use: dropping it here
+// lifts the past deadline, so the next call works.
+func (d *Side) Finish(ctx context.Context, err error) (cancelled bool) {
+	if ctx.Err() == nil {
+		return false
+	}
+	aborted := d.unwatch()
+	return aborted && IsTimeout(err)
+}
+
+// IsTimeout reports whether err is a deadline's.
+func IsTimeout(err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// IsBroken reports whether err says that the peer went away: the
+// connection was reset or aborted, or the pipe is broken.
+func IsBroken(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, syscall.ECONNABORTED)
+}
