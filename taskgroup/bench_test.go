@@ -17,7 +17,7 @@ const batch = 1000
 // every batch of them is waited for.
 func BenchmarkSpawnWait(b *testing.B) {
 	task := func(context.Context) error { return nil }
-	b.Run("tether", func(b *testing.B) {
+	b.Run("impl=tether", func(b *testing.B) {
 		b.ReportAllocs()
 		g, _ := taskgroup.New(context.Background())
 		n := 0
@@ -31,7 +31,7 @@ func BenchmarkSpawnWait(b *testing.B) {
 		}
 		g.Wait()
 	})
-	b.Run("errgroup", func(b *testing.B) {
+	b.Run("impl=errgroup", func(b *testing.B) {
 		b.ReportAllocs()
 		plain := func() error { return nil }
 		g, _ := errgroup.WithContext(context.Background())
@@ -46,7 +46,7 @@ func BenchmarkSpawnWait(b *testing.B) {
 		}
 		g.Wait()
 	})
-	b.Run("waitgroup", func(b *testing.B) {
+	b.Run("impl=waitgroup", func(b *testing.B) {
 		b.ReportAllocs()
 		plain := func() error { return nil }
 		var wg sync.WaitGroup
@@ -71,7 +71,7 @@ func BenchmarkSpawnWait(b *testing.B) {
 func BenchmarkGroup10(b *testing.B) {
 	parent, stop := context.WithCancel(context.Background())
 	defer stop()
-	b.Run("tether", func(b *testing.B) {
+	b.Run("impl=tether", func(b *testing.B) {
 		b.ReportAllocs()
 		task := func(context.Context) error { return nil }
 		for b.Loop() {
@@ -83,7 +83,7 @@ func BenchmarkGroup10(b *testing.B) {
 			})
 		}
 	})
-	b.Run("errgroup", func(b *testing.B) {
+	b.Run("impl=errgroup", func(b *testing.B) {
 		b.ReportAllocs()
 		task := func() error { return nil }
 		for b.Loop() {
@@ -99,7 +99,7 @@ func BenchmarkGroup10(b *testing.B) {
 // BenchmarkStart measures Start, a task that reports back once started,
 // against the hand-written goroutine and channel that do the same.
 func BenchmarkStart(b *testing.B) {
-	b.Run("tether", func(b *testing.B) {
+	b.Run("impl=tether", func(b *testing.B) {
 		b.ReportAllocs()
 		g, _ := taskgroup.New(context.Background())
 		fn := func(ctx context.Context, started func(int)) error { started(1); return nil }
@@ -114,7 +114,7 @@ func BenchmarkStart(b *testing.B) {
 		}
 		g.Wait()
 	})
-	b.Run("goroutine", func(b *testing.B) {
+	b.Run("impl=gochan", func(b *testing.B) {
 		b.ReportAllocs()
 		var wg sync.WaitGroup
 		n := 0
