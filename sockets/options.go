@@ -22,18 +22,18 @@ type Option struct {
 // config is what the options set. Zero means "not set" for every field:
 // the constructor's default applies.
 type config struct {
-	localHost    string
-	localPort    int
-	family       int
-	backlog      int
-	reusePort    bool
-	delay        time.Duration
-	resolver     HostResolver
-	mode         os.FileMode
-	keepAlive    time.Duration // < 0: off
-	linger       *time.Duration
-	recvBuf      int
-	sendBuf      int
+	localHost string
+	localPort int
+	family    int
+	backlog   int
+	reusePort bool
+	delay     time.Duration
+	resolver  HostResolver
+	mode      os.FileMode
+	keepAlive time.Duration // < 0: off
+	linger    *time.Duration
+	recvBuf   int
+	sendBuf   int
 }
 
 // newConfig applies opts in order; the first invalid one is the error.

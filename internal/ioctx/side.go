@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/tether-go/tether/internal/busy"
 )
 
 // aLongTimeAgo is the deadline that makes a blocked call return at once
@@ -27,7 +29,7 @@ import (
 var aLongTimeAgo = time.Unix(1, 0)
 
 // Side is the machinery of one direction of a connection (its receive
-// side, its send side) or of a listener's accept: a busy flag, so that two
+// side, its send side) or of a listener's accept: a [busy.Guard], so that two
 // calls never run at once, and the registration that interrupts a blocked
 // call when its context is done. Set it up with [Side.Init]; the zero value
 // is not usable, and a Side must not be copied after Init.
@@ -40,7 +42,7 @@ var aLongTimeAgo = time.Unix(1, 0)
 // call with a context registers a context.AfterFunc (a few allocations);
 // later calls with the same context reuse it and allocate nothing.
 type Side struct {
-	busy   atomic.Bool
+	busy   busy.Guard
 	closed *atomic.Bool // the owner's closed flag, shared by its Sides
 	// setDeadline is the conn's SetReadDeadline, SetWriteDeadline, or a
 	// listener's SetDeadline.
@@ -75,7 +77,7 @@ func (d *Side) Init(closed *atomic.Bool, setDeadline func(time.Time) error) {
 // call is running (ErrBusy). A successful Acquire must be paired with
 // [Side.Release].
 func (d *Side) Acquire() bool {
-	if !d.busy.CompareAndSwap(false, true) {
+	if !d.busy.TryAcquire() {
 		return false
 	}
 	if d.closed.Load() {
@@ -92,7 +94,7 @@ func (d *Side) Closed() bool { return d.closed.Load() }
 // and the call comes last drops the registration (see AfterClose): each
 // sets its flag before it looks at the other's.
 func (d *Side) Release() {
-	d.busy.Store(false)
+	d.busy.Release()
 	if d.closed.Load() {
 		d.AfterClose()
 	}
@@ -103,9 +105,9 @@ func (d *Side) Release() {
 // that call does it in Release. Close calls it on each Side after setting
 // the closed flag and closing the connection (which wakes a blocked call).
 func (d *Side) AfterClose() {
-	if d.busy.CompareAndSwap(false, true) {
+	if d.busy.TryAcquire() {
 		d.unwatch()
-		d.busy.Store(false)
+		d.busy.Release()
 	}
 }
 
