@@ -4,9 +4,10 @@
 GO        ?= go
 PKGS      ?= ./...
 BENCHTIME ?= 1s
-COUNT     ?= 3
+COUNT     ?= 6
 FUZZTIME  ?= 10s
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
+BENCHSTAT   = golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 
 .PHONY: all test demo bench fuzz lint
 
@@ -21,9 +22,19 @@ test:
 demo:
 	$(GO) run ./examples/tour
 
-## bench: every benchmark beside its plain-Go peer, as one table of ratios
+## bench: every benchmark beside its plain-Go peer, as benchstat tables
+# Each benchmark has sub-benchmarks impl=tether and impl=<peer> (netconn,
+# chan, errgroup...), so that benchstat -col /impl puts them side by side:
+# one table per package, tether first, as the base. A peer's "vs base" says
+# how it differs from tether: +25% means the peer takes 25% longer, so
+# tether is 1/1.25 = 0.8x the peer's time. COUNT=6 is the fewest runs for
+# which benchstat gives confidence intervals. The raw figures stay in
+# bench.txt; a failing benchmark fails the target.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) -count=$(COUNT) $(PKGS) | tee bench.txt | $(GO) run ./internal/benchtable
+	@{ $(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) -count=$(COUNT) $(PKGS); \
+		echo $$? > bench.txt.status; } | tee bench.txt
+	@status=$$(cat bench.txt.status); rm -f bench.txt.status; exit $$status
+	$(GO) run $(BENCHSTAT) -col /impl bench.txt
 
 ## fuzz: run each fuzz target for FUZZTIME
 fuzz:

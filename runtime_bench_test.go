@@ -18,7 +18,7 @@ import (
 // signal.NotifyContext around an errgroup.
 func BenchmarkRun(b *testing.B) {
 	task := func(context.Context) error { return nil }
-	b.Run("tether", func(b *testing.B) {
+	b.Run("impl=tether", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			err := tether.Run(context.Background(), func(ctx context.Context, g *taskgroup.Group) error {
@@ -30,7 +30,7 @@ func BenchmarkRun(b *testing.B) {
 			}
 		}
 	})
-	b.Run("notifycontext", func(b *testing.B) {
+	b.Run("impl=notifycontext", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -63,20 +63,20 @@ func chanTransfer(b *testing.B, capacity int) {
 
 // BenchmarkBuffered: one producer, one consumer, capacity 128.
 func BenchmarkBuffered(b *testing.B) {
-	b.Run("tether", func(b *testing.B) { benchTransfer(b, 128) })
-	b.Run("chan", func(b *testing.B) { chanTransfer(b, 128) })
+	b.Run("impl=tether", func(b *testing.B) { benchTransfer(b, 128) })
+	b.Run("impl=chan", func(b *testing.B) { chanTransfer(b, 128) })
 }
 
 // BenchmarkRendezvous: one producer, one consumer, capacity 0.
 func BenchmarkRendezvous(b *testing.B) {
-	b.Run("tether", func(b *testing.B) { benchTransfer(b, 0) })
-	b.Run("chan", func(b *testing.B) { chanTransfer(b, 0) })
+	b.Run("impl=tether", func(b *testing.B) { benchTransfer(b, 0) })
+	b.Run("impl=chan", func(b *testing.B) { chanTransfer(b, 0) })
 }
 
 // BenchmarkTrySendReceive: one goroutine sends a value and takes it back,
 // never blocking.
 func BenchmarkTrySendReceive(b *testing.B) {
-	b.Run("tether", func(b *testing.B) {
+	b.Run("impl=tether", func(b *testing.B) {
 		s, r := memstream.New[int](1)
 		defer s.Close()
 		defer r.Close()
@@ -90,7 +90,7 @@ func BenchmarkTrySendReceive(b *testing.B) {
 			}
 		}
 	})
-	b.Run("chan", func(b *testing.B) {
+	b.Run("impl=chan", func(b *testing.B) {
 		c := make(chan int, 1)
 		b.ReportAllocs()
 		for i := range b.N {
@@ -112,7 +112,7 @@ func BenchmarkTrySendReceive(b *testing.B) {
 // buffer.
 func BenchmarkPipe(b *testing.B) {
 	const size = 64 << 10
-	b.Run("tether", func(b *testing.B) {
+	b.Run("impl=tether", func(b *testing.B) {
 		ctx, cancelCtx := context.WithCancel(context.Background())
 		defer cancelCtx()
 		x, y := memstream.Pipe()
@@ -139,7 +139,7 @@ func BenchmarkPipe(b *testing.B) {
 			}
 		}
 	})
-	b.Run("netpipe", func(b *testing.B) {
+	b.Run("impl=netpipe", func(b *testing.B) {
 		x, y := net.Pipe()
 		defer y.Close()
 		b.SetBytes(size)

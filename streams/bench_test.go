@@ -36,7 +36,7 @@ func (e *endless) Receive(ctx context.Context, p []byte) (int, error) { return e
 func BenchmarkReceiveUntil(b *testing.B) {
 	ctx, cancelFn := context.WithCancel(context.Background())
 	defer cancelFn()
-	b.Run("tether", func(b *testing.B) {
+	b.Run("impl=tether", func(b *testing.B) {
 		r := streams.NewBuffered(newEndless())
 		delim := []byte("\n")
 		b.ReportAllocs()
@@ -48,7 +48,7 @@ func BenchmarkReceiveUntil(b *testing.B) {
 			}
 		}
 	})
-	b.Run("bufio", func(b *testing.B) {
+	b.Run("impl=bufio", func(b *testing.B) {
 		r := bufio.NewReaderSize(newEndless(), 4096)
 		b.ReportAllocs()
 		b.SetBytes(64)
@@ -69,7 +69,7 @@ func BenchmarkConnRoundTrip(b *testing.B) {
 	const size = 64
 	ctx, cancelFn := context.WithCancel(context.Background())
 	defer cancelFn()
-	b.Run("tether", func(b *testing.B) {
+	b.Run("impl=tether", func(b *testing.B) {
 		x, y := net.Pipe()
 		client, server := streams.FromConn(x), streams.FromConn(y)
 		defer client.Close()
@@ -98,7 +98,7 @@ func BenchmarkConnRoundTrip(b *testing.B) {
 		server.Close()
 		<-done
 	})
-	b.Run("netconn", func(b *testing.B) {
+	b.Run("impl=netconn", func(b *testing.B) {
 		client, server := net.Pipe()
 		defer client.Close()
 		done := make(chan struct{})

@@ -26,7 +26,7 @@ func BenchmarkServe(b *testing.B) {
 		}
 	}
 
-	b.Run("tether", func(b *testing.B) {
+	b.Run("impl=tether", func(b *testing.B) {
 		b.ReportAllocs()
 		l := memstream.Listen()
 		done := make(chan error, 1)
@@ -38,7 +38,7 @@ func BenchmarkServe(b *testing.B) {
 		}
 	})
 
-	b.Run("goroutine", func(b *testing.B) {
+	b.Run("impl=goroutine", func(b *testing.B) {
 		b.ReportAllocs()
 		l := memstream.Listen()
 		done := make(chan struct{})
