@@ -1,0 +1,392 @@
+package sockets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/tether-go/tether/cancel"
+	"github.com/tether-go/tether/taskgroup"
+)
+
+// resolutionDelay is how long ConnectTCP waits for the AAAA answer once
+// the A answer is in (RFC 8305 §3 recommends 50 ms).
+const resolutionDelay = 50 * time.Millisecond
+
+// ConnectError is the error of a [ConnectTCP] whose every attempt failed.
+// Attempts holds each attempt's error in the order they were made; each
+// names its address, and errors.Is and errors.As reach through them to the
+// OS error (syscall.ECONNREFUSED, ...).
+type ConnectError struct {
+	Host     string
+	Port     int
+	Attempts []error
+}
+
+func (e *ConnectError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sockets: connect to %s: ", net.JoinHostPort(e.Host, strconv.Itoa(e.Port)))
+	if len(e.Attempts) == 1 {
+		b.WriteString(e.Attempts[0].Error())
+		return b.String()
+	}
+	fmt.Fprintf(&b, "all %d attempts failed", len(e.Attempts))
+	for _, err := range e.Attempts {
+		b.WriteString("; ")
+		b.WriteString(err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the attempts' errors.
+func (e *ConnectError) Unwrap() []error { return e.Attempts }
+
+// ConnectTCP connects to host (a name, or an IP address literal) on port
+// and returns the connection as a [*SocketStream], implementing Happy
+// Eyeballs v2 (RFC 8305) with a task group:
+//
+//   - AAAA and A are resolved in parallel; if A answers first, ConnectTCP
+//     waits up to 50 ms for AAAA (the resolution delay) before going on
+//     without it.
+//   - Within a family, the resolver's order (RFC 6724's) is kept. The
+//     families are interleaved, starting with the one RFC 6724 prefers
+//     between the first address of each: IPv6 unless that address is
+//     link-local or of a lower precedence than IPv4 (ULA, 6to4, Teredo),
+//     so a host whose only IPv6 is link-local is tried over IPv4 first.
+//   - The first attempt starts at once; each next one when the previous
+//     fails, or after [HappyEyeballsDelay] (default 250 ms) without an
+//     answer, while the earlier ones go on.
+//   - The first success cancels the others; one that succeeds anyway is
+//     closed. ConnectTCP returns when every attempt has ended.
+//
+// Options: [LocalHost] and [Port] bind the source (attempts to the other
+// family are skipped), [IPFamily] restricts the addresses, [Resolver]
+// replaces the resolver, and [KeepAlive], [Linger], [ReceiveBufferSize],
+// [SendBufferSize] set the stream's options. When every attempt fails the
+// error is a [*ConnectError] joining them. A bad host (empty, or not
+// resolving), a port outside 1 to 65535 or a bad option is an error that
+// says so.
+//
+// Cancellation: when ctx is done, every attempt is abandoned and
+// ConnectTCP returns ctx's cancellation error (cancel.Checkpoint's).
+func ConnectTCP(ctx context.Context, host string, port int, opts ...Option) (*SocketStream, error) {
+	if host == "" {
+		return nil, errors.New("sockets: ConnectTCP: empty host")
+	}
+	if port < 1 || port > 65535 {
+		return nil, fmt.Errorf("sockets: ConnectTCP: port %d is out of range 1 to 65535", port)
+	}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := cancel.Checkpoint(ctx); err != nil {
+		return nil, err
+	}
+	d, err := cfg.dialer()
+	if err != nil {
+		return nil, err
+	}
+	addrs, err := cfg.resolve(ctx, host)
+	if err != nil {
+		if cerr := cancel.Checkpoint(ctx); cerr != nil {
+			return nil, cerr
+		}
+		return nil, fmt.Errorf("sockets: ConnectTCP: resolve %q: %w", host, err)
+	}
+	delay := cfg.delay
+	if delay == 0 {
+		delay = DefaultHappyEyeballsDelay
+	}
+	c, errs := race(ctx, d, interleave(addrs), port, delay)
+	if c != nil {
+		s := newSocketStream(c)
+		if err := cfg.setConnOptions(c); err != nil {
+			s.Close()
+			return nil, err
+		}
+		return s, nil
+	}
+	if err := cancel.Checkpoint(ctx); err != nil {
+		return nil, err
+	}
+	return nil, &ConnectError{Host: host, Port: port, Attempts: errs}
+}
+
+// race runs the attempts of Happy Eyeballs as tasks of a group and returns
+// the winner, or every attempt's error in the order the attempts started.
+func race(ctx context.Context, d *net.Dialer, addrs []netip.Addr, port int, delay time.Duration) (*net.TCPConn, []error) {
+	var (
+		mu     sync.Mutex
+		winner *net.TCPConn
+		errs   = make([]error, len(addrs))
+	)
+	failed := make(chan struct{}, len(addrs)) // one token per failed attempt
+	taskgroup.Run(ctx, func(ctx context.Context, g *taskgroup.Group) error {
+		var timer *time.Timer
+		for i, a := range addrs {
+			if i > 0 {
+				if timer == nil {
+					timer = time.NewTimer(delay)
+					defer timer.Stop()
+				} else {
+					timer.Reset(delay) // since Go 1.23, no stale tick survives a Reset
+				}
+				select {
+				case <-ctx.Done(): // a winner, or the caller gave up
+					return nil
+				case <-failed:
+				case <-timer.C:
+				}
+			}
+			g.Go(func(ctx context.Context) error {
+				network := "tcp4"
+				if a.Is6() {
+					network = "tcp6"
+				}
+				c, err := d.DialContext(ctx, network, netip.AddrPortFrom(a, uint16(port)).String())
+				if err != nil {
+					errs[i] = err
+					failed <- struct{}{}
+					return nil
+				}
+				mu.Lock()
+				first := winner == nil
+				if first {
+					winner = c.(*net.TCPConn)
+				}
+				mu.Unlock()
+				if !first {
+					c.Close() // a later success: the race is over
+					return nil
+				}
+				g.Cancel()
+				return nil
+			})
+		}
+		return nil
+	})
+	if winner != nil {
+		return winner, nil
+	}
+	kept := errs[:0]
+	for _, err := range errs {
+		if err != nil {
+			kept = append(kept, err)
+		}
+	}
+	return nil, kept
+}
+
+// dialer returns the net.Dialer of ConnectTCP's attempts.
+func (c *config) dialer() (*net.Dialer, error) {
+	d := &net.Dialer{KeepAlive: c.keepAlive}
+	if c.localHost != "" || c.localPort != 0 {
+		var ip net.IP
+		if c.localHost != "" {
+			a, err := netip.ParseAddr(c.localHost)
+			if err != nil {
+				return nil, fmt.Errorf("sockets: option LocalHost: %q is not an IP address literal", c.localHost)
+			}
+			ip = a.AsSlice()
+			if a.Is4() && c.family == 0 {
+				c.family = syscall.AF_INET
+			} else if a.Is6() && c.family == 0 {
+				c.family = syscall.AF_INET6
+			}
+		}
+		d.LocalAddr = &net.TCPAddr{IP: ip, Port: c.localPort}
+	}
+	if c.recvBuf > 0 || c.sendBuf > 0 {
+		d.Control = c.control
+	}
+	return d, nil
+}
+
+// control sets the buffer sizes before connect or bind, where they shape
+// the TCP window.
+func (c *config) control(network, address string, raw syscall.RawConn) error {
+	var serr error
+	err := raw.Control(func(fd uintptr) {
+		if c.recvBuf > 0 {
+			if serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, c.recvBuf); serr != nil {
+				serr = fmt.Errorf("sockets: option ReceiveBufferSize: %w", serr)
+				return
+			}
+		}
+		if c.sendBuf > 0 {
+			if serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, c.sendBuf); serr != nil {
+				serr = fmt.Errorf("sockets: option SendBufferSize: %w", serr)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}
+
+// setConnOptions sets the options of a connected stream. TCP_NODELAY is
+// Go's default already.
+func (c *config) setConnOptions(tc *net.TCPConn) error {
+	if c.linger != nil {
+		d := *c.linger
+		secs := -1
+		if d >= 0 {
+			secs = int((d + time.Second - 1) / time.Second)
+		}
+		if err := tc.SetLinger(secs); err != nil {
+			return fmt.Errorf("sockets: option Linger: %w", err)
+		}
+	}
+	return nil
+}
+
+// resolve returns host's addresses, AAAA first then A, each in the
+// resolver's order, filtered by the family option. An IP literal is its
+// own answer.
+func (c *config) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		if !c.familyAllows(a) {
+			return nil, fmt.Errorf("address %s is not of the family the options allow", a)
+		}
+		return []netip.Addr{a.Unmap()}, nil
+	}
+	r := c.resolver
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	want6, want4 := c.family != syscall.AF_INET, c.family != syscall.AF_INET6
+	type answer struct {
+		addrs []netip.Addr
+		err   error
+		v6    bool
+	}
+	answers := make(chan answer, 2)
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	n := 0
+	for _, v6 := range []bool{true, false} {
+		if (v6 && !want6) || (!v6 && !want4) {
+			continue
+		}
+		n++
+		network := "ip4"
+		if v6 {
+			network = "ip6"
+		}
+		go func() {
+			addrs, err := r.LookupNetIP(lctx, network, host)
+			answers <- answer{addrs, err, v6}
+		}()
+	}
+	var v6, v4 []netip.Addr
+	var errs []error
+	var wait <-chan time.Time
+	for got := 0; got < n; got++ {
+		var a answer
+		select {
+		case a = <-answers:
+		case <-wait:
+			// A answered and AAAA is late: go on without it, and let the
+			// lookup end (it sees lctx cancelled) before returning.
+			stop()
+			a = <-answers
+			a.addrs = nil
+		}
+		if a.err != nil {
+			errs = append(errs, a.err)
+			continue
+		}
+		for _, ad := range a.addrs {
+			ad = ad.Unmap()
+			switch {
+			case a.v6 && ad.Is6():
+				v6 = append(v6, ad)
+			case !a.v6 && ad.Is4():
+				v4 = append(v4, ad)
+			}
+		}
+		if !a.v6 && got+1 < n && len(v4) > 0 {
+			t := time.NewTimer(resolutionDelay)
+			defer t.Stop()
+			wait = t.C
+		}
+	}
+	if len(v6)+len(v4) == 0 {
+		if len(errs) > 0 {
+			return nil, errors.Join(errs...)
+		}
+		return nil, errors.New("no address")
+	}
+	if len(v6) > 0 && len(v4) > 0 && !prefer6(v6[0]) {
+		return append(v4, v6...), nil
+	}
+	return append(v6, v4...), nil
+}
+
+// familyAllows reports whether a is of the family the options allow.
+func (c *config) familyAllows(a netip.Addr) bool {
+	switch c.family {
+	case syscall.AF_INET:
+		return a.Unmap().Is4()
+	case syscall.AF_INET6:
+		return a.Is6() && !a.Is4In6()
+	}
+	return true
+}
+
+// prefer6 reports whether RFC 6724 puts the IPv6 address a before an IPv4
+// one: its precedence (§2.1's default policy table: IPv4 is 35) is higher,
+// and it is not link-local (rule 2: a link-local destination does not
+// match the scope of our global or loopback sources).
+func prefer6(a netip.Addr) bool {
+	if a.IsLinkLocalUnicast() {
+		return false
+	}
+	b := a.As16()
+	switch {
+	case b[0]&0xfe == 0xfc: // fc00::/7, ULA: precedence 3
+		return false
+	case b[0] == 0x20 && b[1] == 0x02: // 2002::/16, 6to4: 30
+		return false
+	case b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0: // 2001::/32, Teredo: 5
+		return false
+	}
+	return true
+}
+
+// interleave orders addrs (one family's run after the other's) so that
+// the families alternate, starting with the family of the first address
+// (RFC 8305 §4), each family's order kept.
+func interleave(addrs []netip.Addr) []netip.Addr {
+	if len(addrs) < 2 {
+		return addrs
+	}
+	first := addrs[0].Is6()
+	var a, b []netip.Addr
+	for _, ad := range addrs {
+		if ad.Is6() == first {
+			a = append(a, ad)
+		} else {
+			b = append(b, ad)
+		}
+	}
+	out := make([]netip.Addr, 0, len(addrs))
+	for i := 0; i < len(a) || i < len(b); i++ {
+		if i < len(a) {
+			out = append(out, a[i])
+		}
+		if i < len(b) {
+			out = append(out, b[i])
+		}
+	}
+	return out
+}
