@@ -63,17 +63,26 @@ func MaxConns(n int) ServeOption {
 	return ServeOption{apply: func(c *serveConfig) { c.maxConns = n }}
 }
 
-// Drain makes shutdown graceful: when Serve's ctx is done (or the group is
-// cancelled from outside), Serve stops accepting at once, but the running
+// Drain makes shutdown graceful: whatever ends the serving — Serve's ctx
+// being done, or the group being cancelled in any way (its Cancel, a
+// failed task, its deadline, or the signal that [tether.Run] turns into
+// its cancellation) — Serve stops accepting at once, but the running
 // handlers' contexts stay alive for up to d more, so that they can finish
 // what they are doing; then they are cancelled. During the drain a
-// handler's ctx reports the drain's end as its Deadline. A handler's ctx is
-// cancelled at once, drain or not, when the group itself is cancelled
-// ([taskgroup.Group.Cancel], a failed task, [FailFast]). Drain(0) cancels
-// at once, as no Drain does. Drain panics if d < 0.
+// handler's ctx reports the drain's end as its Deadline.
 //
-// Under Drain a handler's ctx is shielded from ctx (see
-// [cancel.Shielded]): it keeps ctx's values but not its deadline.
+// The first of these events starts the drain, and a later one neither
+// extends nor shortens it. Only Serve's own decisions cut it short: a
+// handler that fails under [FailFast], and an Accept that panics. Under
+// [tether.Run], a second signal stops Run's wait for the drain: the
+// handlers are abandoned with the process. Drain(0) cancels at once, as
+// no Drain does. Drain panics if d < 0.
+//
+// Under Drain a handler's ctx is shielded from ctx and from the group
+// (see [cancel.Shielded]): it keeps ctx's values but not its deadline,
+// and the handler is still a task of the group, which waits for it.
+//
+// [tether.Run]: https://pkg.go.dev/github.com/tether-go/tether#Run
 func Drain(d time.Duration) ServeOption {
 	if d < 0 {
 		panic(fmt.Sprintf("streams: Drain needs d >= 0, got %v", d))
@@ -106,15 +115,20 @@ func OnError(fn func(err error)) ServeOption {
 // Each connection is closed when its handler returns (if T implements
 // io.Closer; the error of that Close is ignored), and a connection accepted
 // while Serve is shutting down is closed without a handler: none is ever
-// leaked. A handler's error or panic ends its connection only: it is
+// leaked: a connection is owned by its handler's task from the moment
+// Serve hands it to g (a task handed to a group always runs), and a task
+// that finds the handlers already cancelled closes it without calling the
+// handler. A handler's error or panic ends its connection only: it is
 // reported (see [OnError]) and Serve goes on accepting, unless [FailFast]
 // is given. A handler's ctx has the values of ctx; it is cancelled when ctx
-// is done (or, under [Drain], when the drain ends) and when g is cancelled.
+// is done or g is cancelled (under [Drain], when the drain ends).
 //
-// Accept errors: a temporary one (EMFILE, ENFILE, ECONNABORTED, or any
-// error with a Temporary method that reports true) is reported, and Accept
-// is retried after a pause of 5 ms that doubles, up to 1 s, with each
-// error in a row. A closed listener (errors.Is(err, net.ErrClosed), which
+// Accept errors: a temporary one (EMFILE, ENFILE, ECONNABORTED: the
+// process or the system is out of file descriptors, or a connection was
+// aborted while it waited) is reported, and Accept is retried after a
+// pause of 5 ms that doubles, up to 1 s, with each error in a row, and
+// starts again at 5 ms after an Accept that succeeds. (The deprecated
+// Temporary method of net.Error is not consulted.) A closed listener (errors.Is(err, net.ErrClosed), which
 // [ErrClosed] matches) ends Serve with nil: closing l is a way to stop
 // accepting. Any other accept error ends Serve with that error; with g nil,
 // Serve then cancels its handlers and waits for them first.
@@ -126,7 +140,15 @@ func OnError(fn func(err error)) ServeOption {
 // a caller's group g is cancelled itself (g.Cancel, a failed task, its
 // deadline), Serve stops accepting and returns the group's cancellation
 // error (which g's Wait leaves out), and the handlers are cancelled at
-// once. A Close of l that races a blocked Accept is a closed listener.
+// once, or after the drain. A Close of l that races a blocked Accept is a
+// closed listener.
+//
+// Panics: a panic in Accept (or in the [OnError] function, when it reports
+// an accept error) is not recovered. Before it goes on up Serve's caller's
+// stack, with the stack of the panic, Serve stops accepting and cancels
+// its handlers at once (a drain included); with g nil, it also waits for
+// them, so that nothing of Serve outlives the panic. With a caller's
+// group, the handlers end in g, whose Wait waits for them.
 //
 // Serve never closes l: the caller owns it (defer l.Close()), and may serve
 // it again after Serve returned. With a caller's group, Serve returns when
@@ -178,7 +200,7 @@ func Serve[T any](ctx context.Context, l Listener[T], handler func(ctx context.C
 	s.count = !own
 	s.start(ctx)
 
-	acceptErr := s.acceptLoop(ctx, l)
+	acceptErr := s.acceptOrPanic(ctx, l, own)
 	s.stop.Close(nil)
 	if own {
 		if acceptErr != nil {
@@ -252,17 +274,19 @@ func (s *server[T]) start(ctx context.Context) {
 	s.live.Store(1)
 }
 
-// groupDone runs when the group's context is done. The group's own
-// cancellation cancels the handlers at once; a cancellation that came from
-// outside the group is a shutdown, which drains.
+// groupDone runs when the group's context is done, however it was
+// cancelled: that ends the serving, which drains under Drain. (A signal
+// under tether.Run is a Cancel of the group: telling "the group's own
+// cancellation" from "a shutdown" would cancel at once exactly the case
+// that Drain is for.)
 func (s *server[T]) groupDone() {
 	cause := context.Cause(s.gctx)
 	s.stop.CancelWithCause(cause)
-	if s.g.Scope().CancelCalled() || !s.cfg.hasDrain {
-		s.hs.CancelWithCause(cause)
+	if s.cfg.hasDrain {
+		s.drain()
 		return
 	}
-	s.drain()
+	s.hs.CancelWithCause(cause)
 }
 
 // drain starts the drain: the handlers' scope gets a deadline d from now.
@@ -286,6 +310,30 @@ func (s *server[T]) release() {
 		stop()
 	}
 	s.hs.Close(nil)
+}
+
+// acceptOrPanic runs the accept loop. If it panics (in Accept, or in the
+// OnError hook), the panic goes on once Serve's handlers are cancelled and,
+// in Serve's own group, waited for: deferred without recover, so that the
+// panic keeps its stack.
+func (s *server[T]) acceptOrPanic(ctx context.Context, l Listener[T], own bool) error {
+	panicking := true
+	defer func() {
+		if !panicking {
+			return
+		}
+		s.stop.Close(nil)
+		s.hs.Cancel()
+		if own {
+			_ = s.g.Wait() // what the handlers failed with is lost to the panic
+			s.release()
+			return
+		}
+		s.done() // the accept loop's share of the count
+	}()
+	err := s.acceptLoop(ctx, l)
+	panicking = false
+	return err
 }
 
 // acceptLoop accepts until stopCtx is done (nil), the listener is closed
@@ -328,30 +376,10 @@ func (s *server[T]) acceptLoop(ctx context.Context, l Listener[T]) error {
 		if s.count {
 			s.live.Add(1)
 		}
-		// TryGo starts the task unless the group has a limit and is at
-		// it; in a cancelled group too, so that the task closes conn.
-		if !s.g.TryGo(func(context.Context) error { return s.serveConn(conn) }) {
-			s.goWhenFree(conn)
-		}
-	}
-}
-
-// goWhenFree starts the task of conn in a caller's group that is at its
-// limit (see Group.SetLimit): Go waits for a slot, and gives up without
-// starting the task if the group is cancelled first. Who claims state
-// first, the task or the accept loop, owns the connection.
-func (s *server[T]) goWhenFree(conn T) {
-	var state atomic.Uint32
-	s.g.Go(func(context.Context) error {
-		if !state.CompareAndSwap(taskNew, taskRunning) {
-			return nil
-		}
-		return s.serveConn(conn)
-	})
-	if s.gctx.Err() != nil && state.CompareAndSwap(taskNew, taskAbandoned) {
-		// Go may have given up: if the task does start, it finds that
-		// the connection is no longer its own.
-		s.end(conn)
+		// From here the task owns conn: a task handed to a group always
+		// runs, also in a cancelled group, and also when Go first waits
+		// for a slot of a group with a limit.
+		s.g.Go(func(context.Context) error { return s.serveConn(conn) })
 	}
 }
 
@@ -361,37 +389,40 @@ func (s *server[T]) releaseSlot() {
 	}
 }
 
-// The states of a task started by goWhenFree, claimed with a
-// compare-and-swap by the task (running) or by the accept loop
-// (abandoned), whichever comes first.
-const (
-	taskNew uint32 = iota
-	taskRunning
-	taskAbandoned
-)
-
 // serveConn runs the handler for conn, then closes conn and gives back its
-// slot: the body of a connection's task.
+// slot: the body of a connection's task. A task that starts once the
+// handlers are cancelled (it waited for a slot of the group, say) closes
+// conn without calling the handler.
 func (s *server[T]) serveConn(conn T) error {
+	defer s.end(conn)
+	if s.handlersCancelled() {
+		return nil
+	}
 	if s.cfg.failFast {
 		return s.serveFailFast(conn)
 	}
 	// Isolated: a failure ends this connection only. The error or the
 	// panic is reported, and the task returns nil.
-	defer s.endIsolated(conn)
+	defer s.recoverIsolated()
 	if err := s.handler(s.hctx, conn); s.failed(err) {
 		s.report(err)
 	}
 	return nil
 }
 
-// endIsolated ends an isolated handler's task; deferred, it recovers the
-// handler's panic, with the stack of the panic.
-func (s *server[T]) endIsolated(conn T) {
+// handlersCancelled reports whether the handlers are cancelled, or about
+// to be: without Drain, a group whose context is done cancels them as
+// soon as its watcher runs.
+func (s *server[T]) handlersCancelled() bool {
+	return s.hctx.Err() != nil || (!s.cfg.hasDrain && s.gctx.Err() != nil)
+}
+
+// recoverIsolated, deferred, recovers an isolated handler's panic and
+// reports it, with the stack of the panic.
+func (s *server[T]) recoverIsolated() {
 	if r := recover(); r != nil {
 		s.report(&taskgroup.PanicError{Value: r, Stack: debug.Stack()})
 	}
-	s.end(conn)
 }
 
 // serveFailFast runs the handler so that its failure fails the group: its
@@ -405,7 +436,6 @@ func (s *server[T]) serveFailFast(conn T) error {
 		if panicking {
 			s.hs.Cancel()
 		}
-		s.end(conn)
 	}()
 	err := s.handler(s.hctx, conn)
 	panicking = false
@@ -451,15 +481,11 @@ func (s *server[T]) reportAccept(ctx context.Context, err error, delay time.Dura
 }
 
 // isTemporary reports whether an accept error is one to retry after a
-// pause, as net/http does: the process or the system is out of file
-// descriptors, a connection was aborted while queued, or the error says
-// it is temporary.
+// pause: the process or the system is out of file descriptors, or a
+// connection was aborted while queued. Not the Temporary method of
+// net.Error: deprecated, because it said true of errors that are not.
 func isTemporary(err error) bool {
-	if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ECONNABORTED) {
-		return true
-	}
-	var t interface{ Temporary() bool }
-	return errors.As(err, &t) && t.Temporary()
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ECONNABORTED)
 }
 
 // closeConn closes a connection if its type can be closed.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/tether-go/tether/cancel"
 	"github.com/tether-go/tether/streams"
+	"github.com/tether-go/tether/taskgroup"
 )
 
 // scriptListener returns its script's results in order, one per Accept,
@@ -124,7 +126,8 @@ func TestServeAcceptErrors(t *testing.T) {
 		{name: "ENFILE", err: syscall.ENFILE, retried: true},
 		{name: "ECONNABORTED", err: syscall.ECONNABORTED, retried: true},
 		{name: "wrapped ECONNABORTED", err: &net.OpError{Op: "accept", Err: os.NewSyscallError("accept4", syscall.ECONNABORTED)}, retried: true},
-		{name: "temporary net.Error", err: tempError{temporary: true}, retried: true},
+		// The deprecated Temporary method is not consulted.
+		{name: "Temporary() true", err: tempError{temporary: true}, want: tempError{temporary: true}},
 		{name: "streams.ErrClosed", err: streams.ErrClosed},
 		{name: "net.ErrClosed", err: net.ErrClosed},
 		{name: "wrapped net.ErrClosed", err: fmt.Errorf("accept tcp [::]:80: %w", net.ErrClosed)},
@@ -233,6 +236,7 @@ func TestServeAcceptFails(t *testing.T) {
 		done := serveAsync(t.Context(), l, h, nil, streams.OnError(log.hook), streams.Drain(time.Hour))
 		c := newSrvConn(0)
 		l.dial(c)
+		synctest.Wait() // the handler is running
 		disk := errors.New("disk on fire")
 		l.fail(disk)
 		err := <-done
@@ -252,4 +256,79 @@ func TestServeAcceptFails(t *testing.T) {
 			t.Errorf("error text: got %q", err)
 		}
 	})
+}
+
+// TestServeAcceptPanics: a panic in Accept goes on up Serve's caller's
+// stack, as it was, once Serve has stopped accepting and cancelled its
+// handlers at once (a drain included); with g nil, once they have also
+// returned and their conns are closed: nothing of Serve outlives it.
+func TestServeAcceptPanics(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		group bool
+		opts  []streams.ServeOption
+	}{
+		{name: "own group"},
+		{name: "own group, drain", opts: []streams.ServeOption{streams.Drain(time.Hour)}},
+		{name: "caller's group", group: true},
+		{name: "caller's group, drain", group: true, opts: []streams.ServeOption{streams.Drain(time.Hour)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				handling := make(chan struct{})
+				var handlerErr error
+				var handlerDone atomic.Bool // read while the handler may run, in g
+				h := func(ctx context.Context, c *srvConn) error {
+					close(handling)
+					<-ctx.Done()
+					handlerErr = ctx.Err()
+					handlerDone.Store(true)
+					return ctx.Err()
+				}
+				c := newSrvConn(0)
+				accepts := 0
+				l := funcListener(func(ctx context.Context) (*srvConn, error) {
+					accepts++
+					if accepts == 1 {
+						return c, nil
+					}
+					<-handling
+					panic("accept exploded")
+				})
+				var g *taskgroup.Group
+				if tc.group {
+					g, _ = taskgroup.New(t.Context())
+				}
+				type outcome struct {
+					value       any
+					handlerDone bool
+					connClosed  bool
+				}
+				panicked := make(chan outcome, 1)
+				go func() {
+					defer func() {
+						panicked <- outcome{recover(), handlerDone.Load(), c.isClosed()}
+					}()
+					streams.Serve(t.Context(), l, h, g, tc.opts...)
+				}()
+				o := <-panicked
+				if o.value != "accept exploded" {
+					t.Errorf("Serve panicked with %v, want %q", o.value, "accept exploded")
+				}
+				if g != nil {
+					if err := g.Wait(); err != nil {
+						t.Errorf("g.Wait: got %v, want nil", err)
+					}
+				} else if !o.handlerDone || !o.connClosed {
+					t.Errorf("when the panic left Serve: handler returned %v, conn closed %v; want both", o.handlerDone, o.connClosed)
+				}
+				if !cancel.IsCancelled(handlerErr) {
+					t.Errorf("handler's ctx: got %v, want cancelled", handlerErr)
+				}
+				if !c.isClosed() {
+					t.Error("conn not closed")
+				}
+			})
+		})
+	}
 }

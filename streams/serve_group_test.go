@@ -2,6 +2,7 @@ package streams_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -76,36 +77,106 @@ func TestServeGroups(t *testing.T) {
 	})
 }
 
-// TestServeGroupCancelled: when the caller's group is cancelled, Serve
-// stops accepting (even if its ctx is not the group's) and returns the
-// group's cancellation error, and the handlers are cancelled at once.
+// TestServeGroupCancelled: when the caller's group is cancelled, in any
+// way, Serve stops accepting (even if its ctx is not the group's) and
+// returns the group's cancellation error; the handlers are cancelled at
+// once, or, under Drain, when the drain ends: a signal under tether.Run is
+// such a cancellation (CancelWithCause), and the case Drain exists for.
 func TestServeGroupCancelled(t *testing.T) {
+	errBoom := errors.New("boom")
+	signalled := errors.New("signalled") // stands in for *tether.SignalError
+	for _, tc := range []struct {
+		name     string
+		drain    time.Duration // 0: no Drain
+		cancel   func(g *taskgroup.Group)
+		wantWait error // what g.Wait returns
+	}{
+		{name: "Cancel", cancel: (*taskgroup.Group).Cancel},
+		{name: "Cancel, drain", drain: time.Hour, cancel: (*taskgroup.Group).Cancel},
+		{name: "as tether.Run on a signal, drain", drain: time.Hour, cancel: func(g *taskgroup.Group) {
+			g.Scope().CancelWithCause(signalled)
+		}},
+		{name: "failed task", cancel: failTask(errBoom), wantWait: errBoom},
+		{name: "failed task, drain", drain: time.Minute, cancel: failTask(errBoom), wantWait: errBoom},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l := newSrvListener()
+				var handlerErr error
+				var cancelledAt time.Time
+				h := func(ctx context.Context, c *srvConn) error {
+					<-ctx.Done()
+					cancelledAt, handlerErr = time.Now(), ctx.Err()
+					return ctx.Err()
+				}
+				var opts []streams.ServeOption
+				if tc.drain > 0 {
+					opts = append(opts, streams.Drain(tc.drain))
+				}
+				g, _ := taskgroup.New(t.Context())
+				done := serveAsync(t.Context(), l, h, g, opts...)
+				c := newSrvConn(0)
+				l.dial(c)
+				synctest.Wait()
+				start := time.Now()
+				tc.cancel(g)
+				if err := <-done; !cancel.IsCancelled(err) {
+					t.Errorf("Serve: got %v, want the group's cancellation error", err)
+				}
+				if err := l.lastAcceptErr(); !cancel.IsCancelled(err) {
+					t.Errorf("Accept: got %v, want cancelled", err)
+				}
+				if err := g.Wait(); err != tc.wantWait {
+					t.Errorf("g.Wait: got %v, want %v", err, tc.wantWait)
+				}
+				if !cancel.IsCancelled(handlerErr) {
+					t.Errorf("handler's ctx: got %v, want cancelled", handlerErr)
+				}
+				if got := cancelledAt.Sub(start); got != tc.drain {
+					t.Errorf("handler cancelled %v after the group, want %v", got, tc.drain)
+				}
+				if !c.isClosed() {
+					t.Error("conn not closed")
+				}
+			})
+		})
+	}
+}
+
+// failTask returns a function that fails a task of g with err.
+func failTask(err error) func(g *taskgroup.Group) {
+	return func(g *taskgroup.Group) {
+		g.Go(func(context.Context) error { return err })
+	}
+}
+
+// TestServeDrainHandlerFinishes: under Drain, a handler that was running
+// when the group was cancelled finishes its work with a live ctx, and the
+// group's Wait waits for it.
+func TestServeDrainHandlerFinishes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := newSrvListener()
-		var handlerErr error
+		release := make(chan struct{})
+		var ctxErr error
+		finished := false
 		h := func(ctx context.Context, c *srvConn) error {
-			<-ctx.Done()
-			handlerErr = ctx.Err()
-			return ctx.Err()
+			<-release
+			ctxErr, finished = ctx.Err(), true
+			return nil
 		}
 		g, _ := taskgroup.New(t.Context())
 		done := serveAsync(t.Context(), l, h, g, streams.Drain(time.Hour))
 		l.dial(newSrvConn(0))
 		synctest.Wait()
-		start := time.Now()
 		g.Cancel()
-		err := <-done
-		if !cancel.IsCancelled(err) {
-			t.Errorf("Serve: got %v, want the group's cancellation error", err)
-		}
+		<-done
+		time.Sleep(time.Minute) // within the drain
+		close(release)
 		if err := g.Wait(); err != nil {
 			t.Errorf("g.Wait: got %v, want nil", err)
 		}
-		if !cancel.IsCancelled(handlerErr) {
-			t.Errorf("handler's ctx: got %v, want cancelled", handlerErr)
-		}
-		if d := time.Since(start); d != 0 {
-			t.Errorf("handler cancelled after %v, want at once despite Drain", d)
+		if !finished || ctxErr != nil {
+			t.Errorf("handler finished %v with ctx error %v, want true with nil", finished, ctxErr)
 		}
 	})
 }
