@@ -1,0 +1,279 @@
+package tethertest
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The runtime/pprof labels that package taskgroup gives a named task.
+const (
+	labelGroup   = "group"
+	labelTask    = "task"
+	labelStarted = "started" // where the task was started, when taskgroup records it
+)
+
+// Functions of package taskgroup that run a task, by which an unnamed task
+// is recognised and its own function found.
+const (
+	taskgroupPkg = "github.com/tether-go/tether/taskgroup."
+	pprofDo      = "runtime/pprof.Do"
+)
+
+// kind is a set of leaked goroutines that a report shows as one entry:
+// goroutines with the same stack (so, most likely, started by the same
+// code and stuck at the same place).
+type kind struct {
+	gs     []goroutine // by ID
+	labels []labelled  // the label sets of the goroutine profile for this stack
+}
+
+// report describes goroutines for a person: tasks of tether groups by
+// their names, each kind of goroutine once with a count, then the stack.
+// labels is the goroutine profile read just after the goroutines were
+// (see [labelsBySignature]).
+func report(gs []goroutine, labels map[string][]labelled) string {
+	bySig := make(map[string]*kind)
+	var kinds []*kind
+	for _, g := range gs {
+		sig := signature(g.frames)
+		k := bySig[sig]
+		if k == nil {
+			k = &kind{labels: labels[sig]}
+			bySig[sig] = k
+			kinds = append(kinds, k)
+		}
+		k.gs = append(k.gs, g)
+	}
+	// Named tasks first, then the most numerous, then the oldest.
+	slices.SortStableFunc(kinds, func(a, b *kind) int {
+		if c := cmpBool(b.named(), a.named()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(len(b.gs), len(a.gs)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.gs[0].id, b.gs[0].id)
+	})
+	var b strings.Builder
+	for i, k := range kinds {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		k.write(&b)
+	}
+	return b.String()
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	default:
+		return -1
+	}
+}
+
+// named reports whether the goroutines of k run named tasks.
+func (k *kind) named() bool {
+	for _, l := range k.labels {
+		if _, ok := l.labels[labelTask]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (k *kind) write(b *strings.Builder) {
+	first, n := k.gs[0], len(k.gs)
+	switch {
+	case k.named():
+		b.WriteString(k.taskTitle())
+		b.WriteByte('\n')
+		k.writeOrigin(b)
+	case taskFunction(first.frames) != nil:
+		if n == 1 {
+			b.WriteString("an unnamed task (taskgroup.Group.Go)\n")
+		} else {
+			fmt.Fprintf(b, "%d unnamed tasks (taskgroup.Group.Go)\n", n)
+		}
+		k.writeOrigin(b)
+	default:
+		// As goleak shows a goroutine, so that what people know (and
+		// search for) still reads the same.
+		if n > 1 {
+			fmt.Fprintf(b, "%d goroutines with the same stack as this one:\n", n)
+		}
+		fmt.Fprintf(b, "Goroutine %d in state %s, with %s on top of the stack:\n", first.id, first.state, first.top())
+		writeStack(b, first)
+		return
+	}
+	fmt.Fprintf(b, "  goroutine %d [%s]", first.id, first.state)
+	if n > 1 {
+		fmt.Fprintf(b, " (and %d more with the same stack)", n-1)
+	}
+	b.WriteString(":\n")
+	writeStack(b, first)
+}
+
+func writeStack(b *strings.Builder, g goroutine) {
+	for line := range strings.SplitSeq(g.text, "\n") {
+		b.WriteString("    ")
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+}
+
+// taskTitle is the first line of a kind of named tasks:
+//
+//	task "handler 127.0.0.1:4242" of group "server"
+//	1000 tasks of group "server": "handler 127.0.0.1:1", "handler 127.0.0.1:2", "handler 127.0.0.1:3" and 997 more
+func (k *kind) taskTitle() string {
+	names := make(map[string]int)
+	groups := make(map[string]bool)
+	for _, l := range k.labels {
+		if name, ok := l.labels[labelTask]; ok {
+			names[name] += l.count
+			groups[l.labels[labelGroup]] = true
+		}
+	}
+	of := "of group " + quoteList(slices.Sorted(maps.Keys(groups)))
+	if len(groups) > 1 {
+		of = "of groups " + quoteList(slices.Sorted(maps.Keys(groups)))
+	}
+	n := len(k.gs)
+	if n == 1 && len(names) == 1 {
+		for name := range names {
+			return fmt.Sprintf("task %q %s", name, of)
+		}
+	}
+	sorted := slices.Sorted(maps.Keys(names))
+	shown := make([]string, 0, 3)
+	for _, name := range sorted[:min(3, len(sorted))] {
+		s := strconv.Quote(name)
+		if c := names[name]; c > 1 {
+			s += fmt.Sprintf(" (×%d)", c)
+		}
+		shown = append(shown, s)
+	}
+	list := strings.Join(shown, ", ")
+	if rest := len(sorted) - len(shown); rest > 0 {
+		list += fmt.Sprintf(" and %d more", rest)
+	}
+	title := fmt.Sprintf("%d tasks %s: %s", n, of, list)
+	if total := k.total(); total > n {
+		// Goroutines with this stack that were not leaked (started
+		// before the check began, or ignored) carry some of these labels:
+		// the profile cannot tell which.
+		title += fmt.Sprintf(" (names of %d goroutines with this stack, of which %d leaked)", total, n)
+	}
+	return title
+}
+
+func (k *kind) total() int {
+	t := 0
+	for _, l := range k.labels {
+		t += l.count
+	}
+	return t
+}
+
+// started returns where the tasks were started, when taskgroup recorded it
+// in a label and it is the same for every task of k.
+func (k *kind) started() string {
+	where := ""
+	for _, l := range k.labels {
+		s := l.labels[labelStarted]
+		if s == "" || (where != "" && s != where) {
+			return ""
+		}
+		where = s
+	}
+	return where
+}
+
+// writeOrigin writes where the tasks of k were started and the function
+// they run: the "created by" line of a task is always package taskgroup's
+// own go statement, which says nothing, but the goroutine that started it
+// and the function it runs do.
+func (k *kind) writeOrigin(b *strings.Builder) {
+	if where := k.started(); where != "" {
+		fmt.Fprintf(b, "  started at %s\n", where)
+	}
+	first := k.gs[0]
+	b.WriteString(" ")
+	if fn := taskFunction(first.frames); fn != nil {
+		fmt.Fprintf(b, " runs %s (%s),", fn.fn, fn.pos)
+	}
+	parents := make(map[string]bool)
+	for _, g := range k.gs {
+		if _, in, ok := strings.Cut(g.creator, " in "); ok {
+			parents[in] = true
+		}
+	}
+	switch len(parents) {
+	case 0:
+		b.WriteString(" started by the runtime")
+	case 1:
+		for p := range parents {
+			fmt.Fprintf(b, " started by %s", p)
+		}
+	default:
+		fmt.Fprintf(b, " started by %d goroutines", len(parents))
+	}
+	b.WriteByte('\n')
+}
+
+// taskFunction returns the frame of the function that a taskgroup task
+// runs: the innermost frame below which there is only package taskgroup's
+// machinery (and runtime/pprof.Do, for a named task). It returns nil when
+// the goroutine is not a task of a taskgroup.Group.
+func taskFunction(frames []frame) *frame {
+	i := len(frames) - 1
+	if i < 0 || !strings.HasPrefix(frames[i].fn, taskgroupPkg) {
+		return nil
+	}
+	for i >= 0 && (strings.HasPrefix(frames[i].fn, taskgroupPkg) || frames[i].fn == pprofDo) {
+		i--
+	}
+	if i < 0 {
+		return nil
+	}
+	return &frames[i]
+}
+
+// top returns the function on top of the stack, as goleak names it.
+func (g goroutine) top() string {
+	if len(g.frames) == 0 {
+		return "?"
+	}
+	return g.frames[0].fn
+}
+
+func quoteList(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
+// goleakID finds the goroutine IDs in the error of goleak.Find, which
+// lists each leaked goroutine as "Goroutine 7 in state ...".
+var goleakID = regexp.MustCompile(`(?m)Goroutine (\d+) in state `)
+
+func leakedIDs(msg string) map[int]bool {
+	ids := make(map[int]bool)
+	for _, m := range goleakID.FindAllStringSubmatch(msg, -1) {
+		if id, err := strconv.Atoi(m[1]); err == nil {
+			ids[id] = true
+		}
+	}
+	return ids
+}

@@ -1,0 +1,159 @@
+package tethertest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tether-go/tether/taskgroup"
+	"go.uber.org/goleak"
+)
+
+// ErrDeadlineNear is the cause with which [Run] cancels its context when
+// the test's deadline (go test -timeout) is near: context.Cause(ctx)
+// returns it, and ctx.Err() is context.DeadlineExceeded.
+var ErrDeadlineNear = errors.New("tethertest: the test's deadline is near")
+
+// Bounds of the time that Run keeps before the test's deadline: it
+// cancels its group at a tenth of the time the test has left, within
+// these bounds, before the deadline, and reports the tasks still running
+// halfway between then and the deadline.
+const (
+	minMargin = 100 * time.Millisecond
+	maxMargin = 5 * time.Second
+)
+
+// Run runs body with a task group bound to the test t, as taskgroup.Run
+// does, and fails t with what went wrong:
+//
+//   - ctx is t.Context(), cancelled (with cause [ErrDeadlineNear]) a little
+//     before the test's deadline when it has one: a tenth of the time left,
+//     at least 100 ms and at most 5 s. If tasks are still running halfway
+//     from there to the deadline, Run reports them (named tasks by name,
+//     each with its stack, as [VerifyNone] does) and ends the test with
+//     t.FailNow, instead of letting go test's timeout print every
+//     goroutine of the process and exit;
+//   - an error returned by body or a task, or a panic in either, fails the
+//     test with the error (a panic with its value and stack, and the
+//     function of the task that panicked);
+//   - after the group is done, goroutines started during Run and still
+//     running fail the test, reported as [VerifyNone] does; opts are
+//     goleak's options for that check (goleak.IgnoreCurrent is implied).
+//
+// body runs in a task of its own, not in the test's goroutine, so that a
+// body that hangs is reported like any task; t.Fatal in body ends body
+// (and cancels the group) but not the test, which ends when Run returns.
+// Run must be called from the test's goroutine.
+func Run(t *testing.T, body func(ctx context.Context, g *taskgroup.Group) error, opts ...goleak.Option) {
+	t.Helper()
+	before := make(map[int]bool)
+	for _, g := range snapshot() {
+		before[g.id] = true
+	}
+	opts = append(opts, goleak.IgnoreCurrent())
+
+	ctx := t.Context()
+	var hung <-chan time.Time
+	if deadline, ok := t.Deadline(); ok {
+		margin := min(max(time.Until(deadline)/10, minMargin), maxMargin)
+		var cancelDeadline context.CancelFunc
+		ctx, cancelDeadline = context.WithDeadlineCause(ctx, deadline.Add(-margin), ErrDeadlineNear)
+		defer cancelDeadline()
+		timer := time.NewTimer(time.Until(deadline.Add(-margin / 2)))
+		defer timer.Stop()
+		hung = timer.C
+	}
+
+	g, gctx := taskgroup.New(ctx, taskgroup.PanicsAsErrors())
+	g.Go(func(ctx context.Context) error { return runBody(ctx, g, body) })
+	done := make(chan error, 1)
+	go waitGroup(g, done)
+	select {
+	case err := <-done:
+		reportErrors(t, err, context.Cause(gctx))
+	case <-hung:
+		var running []goroutine
+		for _, g := range snapshot() {
+			if !before[g.id] && !g.runs(waitGroupFunc) {
+				running = append(running, g)
+			}
+		}
+		t.Fatalf("tethertest: the test's deadline is near, and %d goroutines started by the test are still running after their context was cancelled:\n\n%s",
+			len(running), report(running, labelsBySignature()))
+	}
+	if leaks := find(opts...); leaks != "" {
+		t.Errorf("tethertest: goroutines left running after the test's task group returned: %s", leaks)
+	}
+}
+
+// runBody runs body as the group's first task. When body does not return
+// (t.Fatal in body calls runtime.Goexit; or it panicked), it cancels the
+// group, so that the other tasks end too.
+func runBody(ctx context.Context, g *taskgroup.Group, body func(ctx context.Context, g *taskgroup.Group) error) error {
+	returned := false
+	defer func() {
+		if !returned {
+			g.Cancel()
+		}
+	}()
+	err := body(ctx, g)
+	returned = true
+	return err
+}
+
+// waitGroupFunc is the function name of waitGroup, by which Run leaves the
+// goroutine that waits for the group out of its report of hung tasks.
+const waitGroupFunc = "github.com/tether-go/tether/tethertest.waitGroup"
+
+// waitGroup waits for g and sends what Wait returned to done.
+func waitGroup(g *taskgroup.Group, done chan<- error) {
+	done <- g.Wait()
+}
+
+// runs reports whether fn is one of g's frames.
+func (g goroutine) runs(fn string) bool {
+	for _, f := range g.frames {
+		if f.fn == fn {
+			return true
+		}
+	}
+	return false
+}
+
+// reportErrors fails t with each error that the group returned: each
+// failure, each panic with its stack. cause is the cause of the group's
+// cancellation, which tells a test that ran out of time.
+func reportErrors(t *testing.T, err, cause error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, err := range errs {
+		var pe *taskgroup.PanicError
+		switch {
+		case errors.As(err, &pe):
+			where := ""
+			if gs := parseStacks(pe.Stack); len(gs) > 0 {
+				if fn := taskFunction(gs[0].frames); fn != nil {
+					where = fmt.Sprintf(" (task running %s)", fn.fn)
+				}
+			}
+			t.Errorf("tethertest: a task panicked%s: %v\n%s", where, pe.Value, indent(string(pe.Stack)))
+		case errors.Is(cause, ErrDeadlineNear) && errors.Is(err, context.DeadlineExceeded):
+			t.Errorf("tethertest: the test ran out of time: its tasks were cancelled because its deadline is near (%v)", err)
+		default:
+			t.Errorf("tethertest: a task failed: %v", err)
+		}
+	}
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
+}
