@@ -18,9 +18,9 @@ test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
 
-## demo: run the tour of tether end to end
+## demo: an echo server on loopback, a few hundred clients, a graceful shutdown
 demo:
-	$(GO) run ./examples/tour
+	$(GO) run ./examples/echo
 
 ## bench: every benchmark beside its plain-Go peer, as benchstat tables
 # Each benchmark has sub-benchmarks impl=tether and impl=<peer> (netconn,
