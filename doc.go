@@ -98,6 +98,21 @@
 // group (Group.Cancel) ends its tasks; Wait then returns nil, since the
 // group itself asked for the cancellations.
 //
+// A server is a task of the run's group too. Under Run, with the run's
+// group, streams.Serve with streams.Drain shuts down gracefully on SIGTERM:
+// it stops accepting at once, lets the running handlers finish for up to
+// the drain's length, and then cancels them; a second signal stops
+// waiting for them.
+//
+//	tether.Main(func(ctx context.Context, g *taskgroup.Group) error {
+//		l := listen()
+//		defer l.Close()
+//		return streams.Serve(ctx, l, handle, g, streams.Drain(10*time.Second))
+//	})
+//
+// Run and Main watch SIGINT and SIGTERM; [Signals] chooses others, or
+// none.
+//
 // The program in examples/tour runs each of these and prints what happens:
 //
 //	go run ./examples/tour

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"syscall"
 	"time"
 
 	"github.com/tether-go/tether"
@@ -60,4 +61,20 @@ func ExampleMain() {
 		})
 		return nil
 	})
+}
+
+// Signals chooses the signals that cancel the run: here SIGHUP only, so
+// that SIGINT keeps its default effect. Signals() would watch none.
+func ExampleSignals() {
+	err := tether.Run(context.Background(), func(ctx context.Context, g *taskgroup.Group) error {
+		g.Go(func(ctx context.Context) error {
+			fmt.Println("working until done or SIGHUP")
+			return nil
+		})
+		return nil
+	}, tether.Signals(syscall.SIGHUP))
+	fmt.Println(err)
+	// Output:
+	// working until done or SIGHUP
+	// <nil>
 }

@@ -8,13 +8,55 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"syscall"
 
 	"github.com/tether-go/tether/taskgroup"
 )
 
-// The signals that Run turns into cancellation.
-var shutdownSignals = []os.Signal{os.Interrupt, syscall.SIGTERM}
+// defaultSignals are the signals that Run turns into cancellation unless
+// [Signals] says otherwise.
+var defaultSignals = []os.Signal{os.Interrupt, syscall.SIGTERM}
+
+// Option configures [Run] and [Main]. Make one with [Signals]. The zero
+// Option does nothing. Options are values: one may be used by any number
+// of calls.
+type Option struct {
+	apply func(*config)
+}
+
+type config struct {
+	signals []os.Signal
+}
+
+// Signals makes Run watch sigs instead of SIGINT and SIGTERM: the first of
+// them to arrive cancels the group, and a second one abandons it, as
+// described at [Run]. Signals() with no signal makes Run watch none, so
+// that only ctx and fn end the run (for a program that handles signals
+// itself, or runs embedded). The last Signals given counts. Signals panics
+// if a signal is nil.
+//
+// Signals that cannot be caught (SIGKILL, SIGSTOP) are accepted, as
+// signal.Notify accepts them, and simply never arrive.
+func Signals(sigs ...os.Signal) Option {
+	for _, sig := range sigs {
+		if sig == nil {
+			panic("tether: Signals called with a nil signal")
+		}
+	}
+	sigs = slices.Clone(sigs)
+	return Option{apply: func(c *config) { c.signals = sigs }}
+}
+
+func newConfig(opts []Option) config {
+	c := config{signals: defaultSignals}
+	for _, o := range opts {
+		if o.apply != nil {
+			o.apply(&c)
+		}
+	}
+	return c
+}
 
 // Test hooks, replaced in export_test.go: signal delivery, process exit, and
 // a notice that the goroutine running Run's group has ended.
@@ -31,7 +73,8 @@ var (
 var ErrAbandoned = errors.New("tether: second signal during shutdown: tasks abandoned")
 
 // SignalError is the cause with which [Run] cancels its group when the
-// process receives SIGINT or SIGTERM: context.Cause of the group's context
+// process receives SIGINT or SIGTERM (or a signal chosen with [Signals]):
+// context.Cause of the group's context
 // is a *SignalError, and the cancellation errors that the library's
 // blocking calls return then carry it (reach it with errors.As).
 //
@@ -70,8 +113,9 @@ type outcome struct {
 }
 
 // Run runs fn in a task group, as [taskgroup.Run] does, whose context is
-// also cancelled when the process receives SIGINT or SIGTERM: the first
-// such signal cancels the group with a [*SignalError] as the cause. The
+// also cancelled when the process receives SIGINT or SIGTERM (or the
+// signals chosen with [Signals]): the first such signal cancels the group
+// with a [*SignalError] as the cause. The
 // cancellation errors that this causes are the group's own, so a clean
 // shutdown after a signal returns nil; otherwise Run returns what
 // taskgroup.Run returns (fn's and the tasks' errors, or a cancellation of
@@ -92,18 +136,21 @@ type outcome struct {
 //
 // Run costs a goroutine, which runs the group, and a signal registration.
 // Several Runs may run at once; each sees every signal.
-func Run(ctx context.Context, fn func(ctx context.Context, g *taskgroup.Group) error) error {
+func Run(ctx context.Context, fn func(ctx context.Context, g *taskgroup.Group) error, opts ...Option) error {
 	if ctx == nil {
 		panic("tether: Run called with a nil context")
 	}
 	if fn == nil {
 		panic("tether: Run called with a nil function")
 	}
+	cfg := newConfig(opts)
 	// Room for two signals, so that a quick double Ctrl-C is not dropped
 	// (signal delivery never blocks, it drops what does not fit).
 	sigs := make(chan os.Signal, 2)
-	notifySignals(sigs, shutdownSignals...)
-	defer stopSignals(sigs)
+	if len(cfg.signals) > 0 { // Notify with no signal would relay them all
+		notifySignals(sigs, cfg.signals...)
+		defer stopSignals(sigs)
+	}
 
 	groups := make(chan *taskgroup.Group)
 	done := make(chan outcome, 1) // buffered: no one reads it once abandoned
@@ -178,7 +225,8 @@ func (o outcome) result() error {
 	}
 }
 
-// Main runs fn with [Run] and context.Background(), for a main function:
+// Main runs fn with [Run], context.Background() and opts, for a main
+// function:
 //
 //	func main() {
 //		tether.Main(func(ctx context.Context, g *taskgroup.Group) error {
@@ -194,8 +242,8 @@ func (o outcome) result() error {
 // SIGTERM (128 plus the signal's number). Main does not return then, and
 // deferred calls do not run. A panic in fn or a task is not recovered: it
 // ends the process as a panic in main would, with the task's stack.
-func Main(fn func(ctx context.Context, g *taskgroup.Group) error) {
-	err := Run(context.Background(), fn)
+func Main(fn func(ctx context.Context, g *taskgroup.Group) error, opts ...Option) {
+	err := Run(context.Background(), fn, opts...)
 	if err == nil {
 		return
 	}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/cancel"
+	"github.com/tether-go/tether/memstream"
+	"github.com/tether-go/tether/streams"
 	"github.com/tether-go/tether/taskgroup"
 )
 
@@ -30,6 +32,11 @@ const processTimeout = 30 * time.Second
 // runHelper is the child's main: tether.Main with a task that behaves as
 // mode says. Its stdout lines are what the parent waits for.
 func runHelper(mode string) {
+	var opts []tether.Option
+	if mode == "sighup" {
+		opts = append(opts, tether.Signals(syscall.SIGHUP))
+		mode = "cooperative"
+	}
 	tether.Main(func(ctx context.Context, g *taskgroup.Group) error {
 		switch mode {
 		case "fail":
@@ -49,11 +56,52 @@ func runHelper(mode string) {
 				<-make(chan struct{}) // blocks for good
 				return nil
 			})
+		case "drain", "drain ends", "drain abandoned":
+			return serveHelper(ctx, g, mode)
 		default:
 			return fmt.Errorf("helper: unknown mode %q", mode)
 		}
 		return nil
+	}, opts...)
+}
+
+// serveHelper serves one in-memory connection under Drain, as a server
+// under tether.Main does, and prints what its handler sees of the
+// shutdown. In mode "drain" the handler finishes its work after Serve has
+// stopped; in the others it waits for its ctx, which the end of a short
+// drain cancels ("drain ends"), or an hour-long one does not
+// ("drain abandoned").
+func serveHelper(ctx context.Context, g *taskgroup.Group, mode string) error {
+	l := memstream.Listen()
+	defer l.Close()
+	drain := time.Hour
+	if mode == "drain ends" {
+		drain = 10 * time.Millisecond
+	}
+	stopped := make(chan struct{}) // Serve returned: the shutdown began
+	handler := func(ctx context.Context, c streams.ByteStream) error {
+		fmt.Println("ready")
+		if mode == "drain" {
+			<-stopped
+			fmt.Println("after the shutdown began, handler's ctx:", ctx.Err())
+			return nil
+		}
+		<-ctx.Done()
+		fmt.Println("handler cancelled:", cancel.IsCancelled(ctx.Err()))
+		return ctx.Err()
+	}
+	g.Go(func(ctx context.Context) error { // the client
+		c, err := l.Dial(ctx)
+		if err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return c.Close()
 	})
+	err := streams.Serve(ctx, l, handler, g, streams.Drain(drain))
+	fmt.Println("Serve returned")
+	close(stopped)
+	return err
 }
 
 // step waits for a line of the child's stdout, then sends it a signal.
@@ -99,6 +147,36 @@ func TestMainProcess(t *testing.T) {
 			steps:      []step{{"ready", os.Interrupt}, {"ignoring cancellation", syscall.SIGTERM}},
 			wantStatus: 143,
 			wantStdout: []string{"ready", "ignoring cancellation"},
+			wantStderr: `status=143 err="tether: received terminated again during shutdown: tasks abandoned"`,
+		},
+		{
+			name:       "chosen signal, SIGHUP",
+			mode:       "sighup",
+			steps:      []step{{"ready", syscall.SIGHUP}},
+			wantStatus: 0,
+			wantStdout: []string{"ready", "cleanup: tether: received hangup"},
+		},
+		{
+			// The bug of issue 6: the signal cancelled the handlers at once.
+			name:       "SIGTERM drains Serve's handlers",
+			mode:       "drain",
+			steps:      []step{{"ready", syscall.SIGTERM}},
+			wantStatus: 0,
+			wantStdout: []string{"ready", "Serve returned", "after the shutdown began, handler's ctx: <nil>"},
+		},
+		{
+			name:       "the drain ends, handlers are cancelled",
+			mode:       "drain ends",
+			steps:      []step{{"ready", syscall.SIGTERM}},
+			wantStatus: 0,
+			wantStdout: []string{"ready", "Serve returned", "handler cancelled: true"},
+		},
+		{
+			name:       "second SIGTERM abandons the drain",
+			mode:       "drain abandoned",
+			steps:      []step{{"ready", syscall.SIGTERM}, {"Serve returned", syscall.SIGTERM}},
+			wantStatus: 143,
+			wantStdout: []string{"ready", "Serve returned"},
 			wantStderr: `status=143 err="tether: received terminated again during shutdown: tasks abandoned"`,
 		},
 		{

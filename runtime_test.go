@@ -407,3 +407,61 @@ func TestMainExit(t *testing.T) {
 		})
 	}
 }
+
+// TestRunSignals: which signals Run watches, and which cancel its group.
+func TestRunSignals(t *testing.T) {
+	tests := []struct {
+		name        string
+		opts        []tether.Option
+		wantWatched []os.Signal
+		ignored     os.Signal // a signal that must not reach Run
+		cancels     os.Signal // nil: none does
+	}{
+		{name: "default", wantWatched: wantWatched, ignored: syscall.SIGHUP, cancels: syscall.SIGTERM},
+		{name: "zero Option", opts: []tether.Option{{}}, wantWatched: wantWatched, ignored: syscall.SIGHUP, cancels: os.Interrupt},
+		{name: "SIGHUP only", opts: []tether.Option{tether.Signals(syscall.SIGHUP)},
+			wantWatched: []os.Signal{syscall.SIGHUP}, ignored: os.Interrupt, cancels: syscall.SIGHUP},
+		{name: "last one counts", opts: []tether.Option{tether.Signals(syscall.SIGHUP), tether.Signals(syscall.SIGUSR1, syscall.SIGTERM)},
+			wantWatched: []os.Signal{syscall.SIGUSR1, syscall.SIGTERM}, ignored: syscall.SIGHUP, cancels: syscall.SIGUSR1},
+		{name: "none", opts: []tether.Option{tether.Signals()}, wantWatched: nil, ignored: os.Interrupt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sigs := tether.UseFakeSignals(t)
+			var cause error
+			err := tether.Run(t.Context(), func(ctx context.Context, g *taskgroup.Group) error {
+				if got := sigs.Watched(); !slices.Equal(got, tt.wantWatched) {
+					t.Errorf("signals watched = %v, want %v", got, tt.wantWatched)
+				}
+				if sigs.Send(tt.ignored) {
+					t.Errorf("Send(%v) = true, want false: not watched", tt.ignored)
+				}
+				if tt.cancels == nil {
+					return nil
+				}
+				if !sigs.Send(tt.cancels) {
+					t.Errorf("Send(%v) = false, want true", tt.cancels)
+				}
+				<-ctx.Done()
+				cause = context.Cause(ctx)
+				return ctx.Err()
+			}, tt.opts...)
+			if err != nil {
+				t.Errorf("Run = %v, want nil", err)
+			}
+			var se *tether.SignalError
+			if tt.cancels != nil && (!errors.As(cause, &se) || se.Signal != tt.cancels) {
+				t.Errorf("context.Cause = %v, want *SignalError for %v", cause, tt.cancels)
+			}
+		})
+	}
+}
+
+func TestSignalsMisuse(t *testing.T) {
+	defer func() {
+		if got, want := recover(), "tether: Signals called with a nil signal"; got != want {
+			t.Errorf("Signals(SIGHUP, nil) panicked with %v, want %q", got, want)
+		}
+	}()
+	tether.Signals(syscall.SIGHUP, nil)
+}
