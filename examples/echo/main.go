@@ -250,6 +250,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return talking.Wait()
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			say("%v: shut down cleanly", context.Cause(ctx))
+		}
 		return err
 	}
 	left, err := goroutinesBackTo(baseline)
