@@ -45,17 +45,18 @@ type FaultyStream struct {
 	s      streams.ByteStream
 	faults faults
 
-	closing     context.Context // done once Close was called
-	startClose  context.CancelFunc
-	closeOnce   sync.Once
-	closeErr    error
-	broken      atomic.Bool // a ResetAfter fault fired
-	receive     busy.Guard
-	pending     []byte    // taken from s, not delivered yet; the Receive that holds the guard owns it
-	buf         []byte    // pending's storage
-	readyAt     time.Time // when pending may be delivered (Latency)
-	nextAt      time.Time // when the next byte may be delivered (Bandwidth)
-	received    int64     // bytes delivered
+	closing    context.Context // done once Close was called
+	startClose context.CancelFunc
+	closeOnce  sync.Once
+	closeErr   error
+	broken     atomic.Bool // a ResetAfter fault fired
+	receive    busy.Guard
+	pending    []byte    // taken from s, not delivered yet; the Receive that holds the guard owns it
+	pendErr    error     // the wrapped stream's end (or breakage), not delivered yet
+	buf        []byte    // pending's storage
+	readyAt    time.Time // when pending may be delivered (Latency)
+	nextAt     time.Time // when the next byte may be delivered (Bandwidth)
+	received   int64     // bytes delivered
 }
 
 var _ streams.ByteStream = (*FaultyStream)(nil)
@@ -100,12 +101,16 @@ func (f *FaultyStream) Receive(ctx context.Context, p []byte) (int, error) {
 		}
 		limit = int(min(int64(limit), left))
 	}
-	if len(f.pending) == 0 {
+	if len(f.pending) == 0 && f.pendErr == nil {
 		if err := f.fill(ctx, limit); err != nil {
 			return 0, err
 		}
 	}
 	if err := f.wait(ctx, f.deliverAt()); err != nil {
+		return 0, err
+	}
+	if err := f.pendErr; err != nil {
+		f.pendErr = nil
 		return 0, err
 	}
 	n := copy(p[:min(limit, len(p))], f.pending)
@@ -120,7 +125,9 @@ func (f *FaultyStream) Receive(ctx context.Context, p []byte) (int, error) {
 }
 
 // fill takes at most limit bytes (fewer when a fault says so) from the
-// wrapped stream into pending.
+// wrapped stream into pending, or the error that ends it into pendErr,
+// and sets when they may be delivered. It returns the errors that
+// Receive returns at once: cancellation, and f's Close.
 func (f *FaultyStream) fill(ctx context.Context, limit int) error {
 	if f.faults.chunk > 0 {
 		limit = min(limit, f.faults.chunk)
@@ -134,13 +141,17 @@ func (f *FaultyStream) fill(ctx context.Context, limit int) error {
 	rctx, stop := f.watchClose(ctx)
 	n, err := f.s.Receive(rctx, f.buf[:limit])
 	stop()
-	if err != nil {
-		if f.closed() {
-			return errClosed
-		}
+	switch {
+	case err == nil:
+		f.pending = f.buf[:n]
+	case f.closed():
+		return errClosed
+	case cancel.IsCancelled(err):
 		return err
+	default:
+		// The end of the stream, or a broken one, comes as late as data.
+		f.pendErr = err
 	}
-	f.pending = f.buf[:n]
 	f.readyAt = time.Now().Add(f.faults.latency)
 	return nil
 }

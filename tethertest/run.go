@@ -29,6 +29,7 @@ const (
 // Run runs body with a task group bound to the test t, as taskgroup.Run
 // does, and fails t with what went wrong:
 //
+//   - the group is named after the test (t.Name()), for the reports;
 //   - ctx is t.Context(), cancelled (with cause [ErrDeadlineNear]) a little
 //     before the test's deadline when it has one: a tenth of the time left,
 //     at least 100 ms and at most 5 s. If tasks are still running halfway
@@ -67,7 +68,7 @@ func Run(t *testing.T, body func(ctx context.Context, g *taskgroup.Group) error,
 		hung = timer.C
 	}
 
-	g, gctx := taskgroup.New(ctx, taskgroup.PanicsAsErrors())
+	g, gctx := taskgroup.New(ctx, taskgroup.PanicsAsErrors(), taskgroup.Named(t.Name()))
 	g.Go(func(ctx context.Context) error { return runBody(ctx, g, body) })
 	done := make(chan error, 1)
 	go waitGroup(g, done)
