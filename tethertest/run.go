@@ -82,8 +82,12 @@ func Run(t *testing.T, body func(ctx context.Context, g *taskgroup.Group) error,
 				running = append(running, g)
 			}
 		}
-		t.Fatalf("tethertest: the test's deadline is near, and %d goroutines started by the test are still running after their context was cancelled:\n\n%s",
-			len(running), report(running, labelsBySignature()))
+		what := fmt.Sprintf("%d goroutines started by the test are", len(running))
+		if len(running) == 1 {
+			what = "1 goroutine started by the test is"
+		}
+		t.Fatalf("tethertest: the test's deadline is near, and %s still running after their context was cancelled:\n\n%s",
+			what, report(running, labelsBySignature()))
 	}
 	if leaks := find(opts...); leaks != "" {
 		t.Errorf("tethertest: goroutines left running after the test's task group returned: %s", leaks)
@@ -146,7 +150,7 @@ func reportErrors(t *testing.T, err, cause error) {
 					where = fmt.Sprintf(" (task running %s)", fn.fn)
 				}
 			}
-			t.Errorf("tethertest: a task panicked%s: %v\n%s", where, pe.Value, indent(string(pe.Stack)))
+			t.Errorf("tethertest: a task panicked%s: %v\n%s", where, pe.Value, indent(fromPanic(string(pe.Stack))))
 		case errors.Is(cause, ErrDeadlineNear) && errors.Is(err, context.DeadlineExceeded):
 			t.Errorf("tethertest: the test ran out of time: its tasks were cancelled because its deadline is near (%v)", err)
 		default:
@@ -157,4 +161,26 @@ func reportErrors(t *testing.T, err, cause error) {
 
 func indent(s string) string {
 	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
+}
+
+// fromPanic cuts the frames that recovered a panic off the top of its
+// stack (runtime/debug.Stack, package taskgroup's recovery, the runtime's
+// panic), so that it starts where the task panicked.
+func fromPanic(stack string) string {
+	header, frames, ok := strings.Cut(stack, "\n")
+	if !ok {
+		return stack
+	}
+	i := strings.Index(frames, "\npanic(")
+	if i < 0 {
+		return stack
+	}
+	rest := frames[i+1:]
+	// Skip the panic( line and its position line.
+	for range 2 {
+		if _, after, ok := strings.Cut(rest, "\n"); ok {
+			rest = after
+		}
+	}
+	return header + "\n" + rest
 }
