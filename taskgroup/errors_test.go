@@ -82,10 +82,21 @@ func TestWaitErrors(t *testing.T) {
 			want: []error{context.DeadlineExceeded}},
 		{name: "timeout cancels siblings", tasks: []task{{fn: timeoutTask}, {fn: cancelled}},
 			want: []error{cancel.ErrTimeout}},
-		{name: "timeouts are failures", tasks: []task{{fn: timeoutTask}, {fn: func(ctx context.Context) error {
+		{name: "a timeout while cancelled is a failure", tasks: []task{fail(time.Second, errBoom), {fn: func(ctx context.Context) error {
 			<-ctx.Done()
 			return cancel.FailAfter(context.Background(), time.Second, func(ctx context.Context) error { return cancel.Sleep(ctx, time.Hour) })
-		}}}, want: []error{cancel.ErrTimeout, cancel.ErrTimeout}},
+		}}}, want: []error{errBoom, cancel.ErrTimeout}},
+		{name: "the same timeout again is the same failure", tasks: []task{{fn: timeoutTask}, {fn: func(ctx context.Context) error {
+			<-ctx.Done()
+			return cancel.FailAfter(context.Background(), time.Second, func(ctx context.Context) error { return cancel.Sleep(ctx, time.Hour) })
+		}}}, want: []error{cancel.ErrTimeout}},
+		{name: "the cause returned again is the same failure", tasks: []task{fail(time.Second, errBoom), {fn: func(ctx context.Context) error {
+			<-ctx.Done()
+			return context.Cause(ctx)
+		}}, {fn: func(ctx context.Context) error {
+			<-ctx.Done()
+			return context.Cause(ctx)
+		}}}, want: []error{errBoom}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,4 +234,38 @@ func TestBodyErrorCountsAsTask(t *testing.T) {
 			t.Errorf("child's Sleep = %v, want cancelled with cause errBoom", childErr)
 		}
 	})
+}
+
+// Tasks that return context.Cause(ctx) after a cancellation from outside
+// with a cause of its own report that cause once.
+func TestOutsideCauseReturnedByTasksComesBackOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		outer, octx := cancel.Open(context.Background())
+		g, _ := taskgroup.New(octx)
+		for range 3 {
+			g.Go(func(ctx context.Context) error { <-ctx.Done(); return context.Cause(ctx) })
+		}
+		synctest.Wait()
+		outer.CancelWithCause(errOther)
+		if err := g.Wait(); err != errOther {
+			t.Errorf("Wait() = %v, want errOther once", err)
+		}
+		outer.Close(nil)
+	})
+}
+
+// A Cancel that lands between fail's check and its cancellation wins: the
+// failing task's error is not the group's cause, and a cancellation error
+// from the task is then the group's own, left out.
+func TestCancelDuringFirstFailure(t *testing.T) {
+	restore := taskgroup.SetHookBeforeFailCancel(func(g *taskgroup.Group) { g.Cancel() })
+	defer restore()
+	g, ctx := taskgroup.New(context.Background())
+	g.Go(func(context.Context) error { return context.Canceled })
+	if err := g.Wait(); err != nil {
+		t.Errorf("Wait() = %v, want nil: Cancel came first, and the task's cancellation is the group's own", err)
+	}
+	if cause := context.Cause(ctx); cause == context.Canceled {
+		t.Errorf("context.Cause(ctx) = %v, want Cancel's cause, not the task's error", cause)
+	}
 }

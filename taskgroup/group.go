@@ -3,12 +3,13 @@ package taskgroup
 import (
 	"context"
 	"errors"
-	"runtime/debug"
+	"reflect"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 
 	"github.com/tether-go/tether/cancel"
+	"github.com/tether-go/tether/internal/panics"
 )
 
 // Group is a set of tasks (goroutines) that share a cancel scope and whose
@@ -18,29 +19,45 @@ import (
 // The first task to fail cancels the group; Wait returns when every task
 // has returned, with the errors that were not caused by the group's own
 // cancellation (see [Group.Wait]). A panic in a task is recovered, cancels
-// the group and is raised again by Wait.
+// the group and is raised again by Wait. A task handed to the group (by Go,
+// GoNamed, a TryGo that reports true, or [Start]) always runs, also in a
+// cancelled group, where its context is done from the start: so it always
+// owns what it was given, and can release it.
 //
-// The zero Group is not usable. A Group is safe for concurrent use: tasks
-// may start more tasks. It is not reusable: Go after Wait has returned
-// panics. A task costs a goroutine and one small allocation, about as much
-// as errgroup's.
+// The zero Group is usable, as errgroup's is: it is a group in
+// context.Background (whose context its tasks receive), with no limit and
+// no name; it must not be copied after first use. A Group is safe for
+// concurrent use: tasks may start more tasks. It is not reusable: Go after
+// Wait has returned panics. A task costs a goroutine and one small
+// allocation, as errgroup's does.
 type Group struct {
-	scope *cancel.Scope
-	ctx   context.Context
-	wg    sync.WaitGroup
-	sem   chan struct{}
-	name  string
-
+	// Read by every Go, written once: kept apart from running, which
+	// every task writes.
+	ready          atomic.Bool // scope and ctx are set (by New, or on first use)
+	waited         atomic.Bool // Wait has returned: the group takes no more tasks
 	panicsAsErrors bool
-	waited         atomic.Bool
-	running        atomic.Int64 // tasks started and not yet finished
+	scope          *cancel.Scope
+	ctx            context.Context
+	sem            chan struct{} // one element per task holding a slot; nil: no limit
+	name           string
+
+	_ [64]byte // a cache line between what Go reads and what tasks write
+
+	// running counts the tasks started and not yet finished, and is what
+	// Wait waits on (a sync.WaitGroup would be a second counter, which
+	// SetLimit's check needs anyway). waiting is set by Wait before it
+	// looks at running, so that the task that brings running to zero
+	// either sees it and wakes Wait, or finished before Wait looked.
+	running atomic.Int64
+	waiting atomic.Bool
 
 	mu        sync.Mutex
+	idle      sync.Cond   // with mu: broadcast when running comes to zero
 	errs      []error     // in the order the tasks failed
-	causeIdx  int         // index in errs of the error that cancelled the group, or -1
-	panicked  *PanicError // first panic, when it is re-raised
+	cause     int         // 1 + the index in errs of the failure that cancelled the group; 0: none
+	panicked  *PanicError // first panic, when it is raised again
 	named     map[*namedTask]struct{}
-	waitOnce  sync.Once
+	settled   bool // waitErr and waitPanic are set
 	waitErr   error
 	waitPanic *PanicError
 }
@@ -72,88 +89,147 @@ func Named(name string) Option {
 // import and giving each task a ctx parameter. The caller must call
 // [Group.Wait].
 func New(ctx context.Context, opts ...Option) (*Group, context.Context) {
-	g := &Group{causeIdx: -1}
+	g := &Group{}
 	for _, o := range opts {
 		o.apply(g)
 	}
-	g.scope, g.ctx = cancel.Open(ctx)
+	g.open(ctx)
 	return g, g.ctx
+}
+
+// open opens the group's scope inside ctx. New calls it before the group
+// is shared; the zero Group calls it on first use, under mu.
+func (g *Group) open(ctx context.Context) {
+	g.scope, g.ctx = cancel.Open(ctx)
+	g.idle.L = &g.mu
+	g.ready.Store(true)
+}
+
+// init makes a zero Group ready on its first use. Every method that needs
+// the scope calls it; after the first use it is one atomic load.
+func (g *Group) init() {
+	if !g.ready.Load() {
+		g.initSlow()
+	}
+}
+
+func (g *Group) initSlow() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.ready.Load() {
+		g.open(context.Background())
+	}
 }
 
 // Run runs body with a new group, Trio's nursery: it returns only when body
 // and every task started in the group have returned. body's error counts
 // as a task's: it cancels the group and is returned. A panic in body is
 // treated like a panic in a task. Run returns what [Group.Wait] returns.
+//
+// If body ends the goroutine with runtime.Goexit (as t.FailNow, t.Fatal
+// and t.SkipNow do in a test), Run cancels the group and waits for its
+// tasks before the goroutine unwinds further, so that no task outlives
+// it; Run does not return then, and the tasks' errors are dropped, but a
+// task's panic is raised (the Goexit does not go on).
 func Run(ctx context.Context, body func(ctx context.Context, g *Group) error, opts ...Option) error {
 	g, ctx := New(ctx, opts...)
 	g.runBody(ctx, body)
 	return g.Wait()
 }
 
+// errGoexit is the cause with which Run cancels the group when its body
+// called runtime.Goexit.
+var errGoexit = errors.New("taskgroup: Run's body called runtime.Goexit (t.FailNow, t.Fatal or t.SkipNow?)")
+
 func (g *Group) runBody(ctx context.Context, body func(ctx context.Context, g *Group) error) {
 	// body runs in the caller's goroutine, which calls Wait only after it,
-	// so it needs no place in the wait group.
-	defer func() { g.recovered(recover()) }()
-	if err := body(ctx, g); err != nil {
+	// so it needs no place in the running count.
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		if r := recover(); r != nil {
+			g.recovered(panics.New(r))
+			return
+		}
+		// Neither returned nor panicked: runtime.Goexit. Run will not get
+		// to Wait, so wait here, while the Goexit runs deferred calls.
+		g.scope.CancelWithCause(errGoexit)
+		g.Wait()
+	}()
+	err := body(ctx, g)
+	returned = true
+	if err != nil {
 		g.fail(err)
 	}
 }
 
 // Go starts fn in a new goroutine as a task of the group, with the group's
-// context (AnyIO's start_soon). When the group has a limit (see
-// [Group.SetLimit]), Go waits for a free slot; if the group is cancelled
-// first, Go returns without running fn.
+// context (AnyIO's start_soon). fn always runs: in a cancelled group too,
+// where it meets the cancellation at its first blocking call.
+//
+// When the group has a limit (see [Group.SetLimit]) and is at it, Go waits
+// for a free slot while the group is not cancelled. Once the group is
+// cancelled, the limit no longer holds tasks back: Go starts fn at once,
+// without a slot. A cancelled group only winds down, and waiting could
+// keep a task that starts tasks, or a caller that handed fn a resource to
+// release, waiting for good.
 //
 // Go panics if fn is nil or if Wait has returned.
 func (g *Group) Go(fn func(ctx context.Context) error) {
-	if g.admit(fn) {
-		go g.run(fn)
+	g.checkGo(fn)
+	if g.sem != nil && g.acquire(nil) {
+		g.running.Add(1)
+		go g.runInSlot(fn)
+		return
 	}
+	g.running.Add(1)
+	go g.run(fn)
 }
 
 // GoNamed is like [Group.Go] and names the task: the task's goroutine
 // carries runtime/pprof labels "group" and "task", and [Tasks] lists its
 // name while it runs.
 func (g *Group) GoNamed(name string, fn func(ctx context.Context) error) {
-	if g.admit(fn) {
-		go g.runNamed(name, fn)
-	}
-}
-
-// admit readies a task of Go or GoNamed to start: it checks fn, waits for
-// a slot when the group has a limit, and counts the task. It reports false,
-// and counts nothing, when the group was cancelled before a slot was free.
-func (g *Group) admit(fn func(ctx context.Context) error) bool {
 	g.checkGo(fn)
-	if !g.tryAcquire(context.Background()) {
-		return false
-	}
-	g.add()
-	return true
+	slot := g.sem != nil && g.acquire(nil)
+	g.running.Add(1)
+	go g.runNamed(name, fn, slot)
 }
 
-// TryGo starts fn as a task only if the group's limit allows one more task
-// now, and reports whether it did. It never blocks.
+// TryGo starts fn as a task, as [Group.Go] does, unless the group has a
+// limit, is at it, and is not cancelled; it reports whether it started
+// fn. It never blocks. When it reports false, fn was not run and the
+// caller keeps what it meant to hand over.
 func (g *Group) TryGo(fn func(ctx context.Context) error) bool {
 	g.checkGo(fn)
 	if g.sem != nil {
 		select {
 		case g.sem <- struct{}{}:
+			g.running.Add(1)
+			go g.runInSlot(fn)
+			return true
 		default:
-			return false
+			if g.ctx.Err() == nil {
+				return false
+			}
 		}
 	}
-	g.add()
+	g.running.Add(1)
 	go g.run(fn)
 	return true
 }
 
 // SetLimit limits the number of tasks running at once to n; a negative n
-// removes the limit, and zero lets no task start. Like errgroup's, it must
-// not be called while tasks are running, or it panics.
+// removes the limit, and zero lets no task start while the group is not
+// cancelled. The limit holds back [Group.Go], [Group.GoNamed],
+// [Group.TryGo] and [Start] while the group is not cancelled (see Go).
+// Like errgroup's, it must not be called while tasks are running, or it
+// panics.
 func (g *Group) SetLimit(n int) {
-	// Not len(g.sem), as errgroup checks: tasks started while there was no
-	// limit hold no slot, and would release one of the new semaphore's.
+	// Not len(g.sem), as errgroup checks: tasks started while there was
+	// no limit hold no slot, but they are running.
 	if g.running.Load() != 0 {
 		panic("taskgroup: SetLimit called while tasks are running")
 	}
@@ -171,26 +247,52 @@ func (g *Group) checkGo(fn func(ctx context.Context) error) {
 	g.checkOpen("Go")
 }
 
+// checkOpen panics if the group's Wait has returned, and readies a zero
+// Group.
 func (g *Group) checkOpen(what string) {
 	if g.waited.Load() {
 		panic("taskgroup: " + what + " called after Wait returned; start tasks before Wait, or from a running task")
 	}
+	g.init()
 }
 
-// add counts a task that is about to start.
-func (g *Group) add() {
-	g.running.Add(1)
-	g.wg.Add(1)
+// acquire takes a slot when the group has a limit, waiting for one while
+// neither the group's context nor done (Start's caller's) is done. It
+// reports whether it took one: a task that holds no slot gives none back.
+func (g *Group) acquire(done <-chan struct{}) bool {
+	select {
+	case g.sem <- struct{}{}:
+		return true
+	default:
+	}
+	select {
+	case g.sem <- struct{}{}:
+		return true
+	case <-g.ctx.Done():
+		return false
+	case <-done:
+		return false
+	}
 }
 
+// run and runInSlot are the goroutines of Go's tasks, which hold no slot
+// and one slot: two functions rather than a flag, so that starting one
+// costs what errgroup's does.
 func (g *Group) run(fn func(ctx context.Context) error) {
-	defer g.finish()
+	defer g.finish(false)
 	if err := fn(g.ctx); err != nil {
 		g.fail(err)
 	}
 }
 
-func (g *Group) runNamed(name string, fn func(ctx context.Context) error) {
+func (g *Group) runInSlot(fn func(ctx context.Context) error) {
+	defer g.finish(true)
+	if err := fn(g.ctx); err != nil {
+		g.fail(err)
+	}
+}
+
+func (g *Group) runNamed(name string, fn func(ctx context.Context) error, slot bool) {
 	t := &namedTask{name: name}
 	g.mu.Lock()
 	if g.named == nil {
@@ -200,7 +302,7 @@ func (g *Group) runNamed(name string, fn func(ctx context.Context) error) {
 	g.mu.Unlock()
 	// The task leaves the list before it is finished (deferred calls run
 	// last in, first out), so that Tasks never lists it once Wait returned.
-	defer g.finish()
+	defer g.finish(slot)
 	defer func() {
 		g.mu.Lock()
 		delete(g.named, t)
@@ -214,77 +316,95 @@ func (g *Group) runNamed(name string, fn func(ctx context.Context) error) {
 }
 
 // finish ends a task: it recovers a panic, turning it into a failure of
-// the group, and releases the task's slot. It must be called deferred, so
-// that it sees the panic of the task's own goroutine, with its stack.
-func (g *Group) finish() {
-	g.finishRecovered(recover())
+// the group, gives back the task's slot if it holds one, and counts the
+// task out. It must be the deferred call itself, so that it sees the panic
+// of the task's goroutine, with its stack.
+func (g *Group) finish(slot bool) {
+	if r := recover(); r != nil {
+		g.recovered(panics.New(r))
+	}
+	g.release(slot)
 }
 
-func (g *Group) finishRecovered(r any) {
-	g.recovered(r)
-	if g.sem != nil {
+// release gives back a finished task's slot, if it holds one, and counts
+// the task out; the last one out wakes Wait.
+func (g *Group) release(slot bool) {
+	if slot {
 		<-g.sem
 	}
-	g.running.Add(-1)
-	g.wg.Done()
-}
-
-// recovered makes a recovered panic value, if any, a failure of the group.
-func (g *Group) recovered(r any) {
-	if r != nil {
-		pe := &PanicError{Value: r, Stack: debug.Stack()}
-		if g.panicsAsErrors {
-			g.fail(pe)
-		} else {
-			g.mu.Lock()
-			if g.panicked == nil {
-				g.panicked = pe
-			}
-			g.mu.Unlock()
-			g.scope.CancelWithCause(pe)
-		}
+	if g.running.Add(-1) == 0 && g.waiting.Load() {
+		g.mu.Lock()
+		g.idle.Broadcast()
+		g.mu.Unlock()
 	}
 }
 
-// tryAcquire waits for a slot when the group has a limit. It gives up,
-// reporting false, when the group is cancelled, or ctx is done, first.
-func (g *Group) tryAcquire(ctx context.Context) bool {
-	if g.sem == nil {
-		return true
+// recovered makes a task's panic a failure of the group.
+func (g *Group) recovered(pe *PanicError) {
+	if g.panicsAsErrors {
+		g.fail(pe)
+		return
 	}
-	select {
-	case g.sem <- struct{}{}:
-		return true
-	case <-g.ctx.Done():
-		return false
-	case <-ctx.Done():
-		return false
+	g.mu.Lock()
+	if g.panicked == nil {
+		g.panicked = pe
 	}
+	g.mu.Unlock()
+	g.scope.CancelWithCause(pe)
 }
 
 // fail records a task's error; the first failure cancels the group with
-// the error as the cause. A failure that comes when the group's context is
-// already done (a cancellation from outside, most likely) cancels nothing:
-// the group's scope must not count it as its own cancellation.
+// the error as the cause. A failure that comes when the group is already
+// cancelled (by Cancel, its deadline, a panic, or from outside) cancels
+// nothing and is not the group's cause.
 func (g *Group) fail(err error) {
 	g.mu.Lock()
-	first := len(g.errs) == 0 && g.panicked == nil
+	defer g.mu.Unlock()
 	g.errs = append(g.errs, err)
-	if first && g.ctx.Err() == nil && !g.scope.CancelCalled() {
-		g.scope.CancelWithCause(err)
-		g.causeIdx = len(g.errs) - 1
+	if len(g.errs) > 1 || g.panicked != nil || g.ctx.Err() != nil {
+		return
 	}
-	g.mu.Unlock()
+	// A Cancel (or the deadline, or ctx) may land between the check above
+	// and this call, which then does nothing: err is the cause only if it
+	// is the cause that the context reports.
+	if testHookBeforeFailCancel != nil {
+		testHookBeforeFailCancel(g)
+	}
+	g.scope.CancelWithCause(err)
+	if sameError(context.Cause(g.ctx), err) {
+		g.cause = len(g.errs)
+	}
+}
+
+// testHookBeforeFailCancel, when set by a test, runs in fail between its
+// check that the group is not cancelled and its cancellation.
+var testHookBeforeFailCancel func(g *Group)
+
+// sameError reports whether a and b are the same error value, without
+// panicking on error types that cannot be compared (which are then never
+// the same).
+func sameError(a, b error) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	t := reflect.TypeOf(a)
+	return t == reflect.TypeOf(b) && t.Comparable() && a == b
 }
 
 // Cancel cancels every task of the group: the group's context is done. The
 // tasks' cancellation errors that follow are not reported by Wait. Calling
 // Cancel again does nothing more.
-func (g *Group) Cancel() { g.scope.Cancel() }
+func (g *Group) Cancel() {
+	g.init()
+	g.scope.Cancel()
+}
 
 // Scope returns the group's cancel scope, for its deadline (SetDeadline) or
 // to ask whether it was cancelled.
-func (g *Group) Scope() *cancel.Scope { return g.scope }
+func (g *Group) Scope() *cancel.Scope {
+	g.init()
+	return g.scope
+}
 
 // Wait waits until every task of the group has returned, then releases the
 // group's context and returns:
@@ -299,6 +419,11 @@ func (g *Group) Scope() *cancel.Scope { return g.scope }
 //   - a cancellation from outside the group (ctx was done) once, not once
 //     per task.
 //
+// An error identical (==) to the one that cancelled the group is that
+// failure, reported once: a task that returns context.Cause(ctx) after a
+// sibling failed does not report the sibling's error a second time (nor
+// does a second task that fails with the same sentinel error).
+//
 // If a task panicked (and the group was not made with [PanicsAsErrors]),
 // Wait panics with a [*PanicError] that carries the value and the stack of
 // the goroutine that panicked, after every task has returned.
@@ -307,30 +432,47 @@ func (g *Group) Scope() *cancel.Scope { return g.scope }
 // returns (or panics with) the same result. After Wait has returned, the
 // group takes no more tasks.
 func (g *Group) Wait() error {
-	g.wg.Wait()
-	g.waitOnce.Do(g.settle)
-	if g.waitPanic != nil {
-		panic(g.waitPanic)
+	g.init()
+	g.mu.Lock()
+	g.waiting.Store(true) // before looking at running: see release
+	for g.running.Load() != 0 {
+		g.idle.Wait()
 	}
-	return g.waitErr
+	if !g.settled {
+		g.settle()
+		g.settled = true
+	}
+	err, pe := g.waitErr, g.waitPanic
+	g.mu.Unlock()
+	if pe != nil {
+		panic(pe)
+	}
+	return err
 }
 
+// settle works out what Wait returns, once every task has returned; mu is
+// held.
 func (g *Group) settle() {
 	g.waited.Store(true)
-	g.mu.Lock()
-	errs, causeIdx, pe := g.errs, g.causeIdx, g.panicked
-	g.mu.Unlock()
-
+	var cause error // the failure that cancelled the group
+	if g.cause > 0 {
+		cause = g.errs[g.cause-1]
+	}
+	// What cancelled the group from outside, or by Cancel or its deadline.
+	outside := context.Cause(g.ctx)
 	var kept []error
-	outsideSeen := false
-	for i, err := range errs {
-		if i == causeIdx {
+	outsideSeen, outsideCauseSeen := false, false
+	for i, err := range g.errs {
+		switch {
+		case i+1 == g.cause:
 			// The failure that cancelled the group is always reported. If
 			// it was itself a cancellation, it stands for any that came
 			// from outside.
 			kept = append(kept, err)
 			outsideSeen = outsideSeen || isCancellation(err)
 			continue
+		case cause != nil && sameError(err, cause):
+			continue // the same failure, returned again (context.Cause)
 		}
 		if _, ok := err.(*PanicError); ok {
 			kept = append(kept, err) // even a panic with a cancellation value
@@ -342,6 +484,14 @@ func (g *Group) settle() {
 		switch {
 		case rest == nil:
 		case !isCancellation(rest):
+			if cause == nil && sameError(rest, outside) {
+				// The cause of a cancellation from outside, returned by
+				// the tasks (context.Cause): reported once.
+				if outsideCauseSeen {
+					continue
+				}
+				outsideCauseSeen = true
+			}
 			kept = append(kept, rest)
 		case !outsideSeen:
 			// A cancellation from outside the group: reported once.
@@ -350,7 +500,7 @@ func (g *Group) settle() {
 		}
 	}
 	g.scope.Close(nil)
-	g.waitPanic = pe
+	g.waitPanic = g.panicked
 	switch len(kept) {
 	case 0:
 	case 1:

@@ -2,7 +2,9 @@ package taskgroup_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -58,9 +60,12 @@ func TestGoFromRunningTask(t *testing.T) {
 	}
 }
 
-// golang/go#27837: a Go blocked on the limit must give up when the group
-// is cancelled, without running its function.
-func TestGoWaitingForSlotGivesUpOnCancel(t *testing.T) {
+// golang/go#27837: a Go blocked on the limit must stop waiting when the
+// group is cancelled. It runs its function then, with the cancelled
+// context, without waiting for the slot (still held here by a task that
+// ignores the cancellation), so that the function always owns what it was
+// given.
+func TestGoWaitingForSlotRunsOnCancel(t *testing.T) {
 	tests := []struct {
 		name  string
 		limit int
@@ -69,20 +74,27 @@ func TestGoWaitingForSlotGivesUpOnCancel(t *testing.T) {
 		{name: "Go, limit 1", limit: 1, start: func(g *taskgroup.Group, fn func(context.Context) error) { g.Go(fn) }},
 		{name: "GoNamed, limit 1", limit: 1, start: func(g *taskgroup.Group, fn func(context.Context) error) { g.GoNamed("x", fn) }},
 		{name: "Go, limit 0", limit: 0, start: func(g *taskgroup.Group, fn func(context.Context) error) { g.Go(fn) }},
+		{name: "Start, limit 1", limit: 1, start: func(g *taskgroup.Group, fn func(context.Context) error) {
+			taskgroup.Start(context.Background(), g, func(ctx context.Context, started func(int)) error {
+				started(1)
+				return fn(ctx)
+			})
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				g, _ := taskgroup.New(context.Background())
 				g.SetLimit(tt.limit)
+				release := make(chan struct{})
 				if tt.limit > 0 {
-					g.Go(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+					g.Go(func(ctx context.Context) error { <-release; return nil })
 				}
-				var ran atomic.Bool
+				ran := make(chan error, 1)
 				returned := make(chan struct{})
 				go func() {
 					defer close(returned)
-					tt.start(g, func(context.Context) error { ran.Store(true); return nil })
+					tt.start(g, func(ctx context.Context) error { ran <- ctx.Err(); return nil })
 				}()
 				synctest.Wait()
 				select {
@@ -92,11 +104,12 @@ func TestGoWaitingForSlotGivesUpOnCancel(t *testing.T) {
 				}
 				g.Cancel()
 				<-returned
+				if err := <-ran; err == nil {
+					t.Error("the task ran with a live context, want the group's cancelled one")
+				}
+				close(release)
 				if err := g.Wait(); err != nil {
 					t.Errorf("Wait() = %v, want nil", err)
-				}
-				if ran.Load() {
-					t.Error("the waiting task ran after the group was cancelled")
 				}
 			})
 		})
@@ -286,5 +299,136 @@ func TestNewCtxIsCancelledByParent(t *testing.T) {
 	<-ctx.Done()
 	if err := g.Wait(); err != nil {
 		t.Errorf("Wait() = %v, want nil (no task returned an error)", err)
+	}
+}
+
+// Go on a cancelled group with a limit runs its task at once, with the
+// cancelled context, whether or not a slot is free: never a coin toss
+// between the free slot and the cancellation.
+func TestGoOnCancelledGroupAtLimit(t *testing.T) {
+	tests := []struct {
+		name string
+		full bool // a task that ignores the cancellation holds the only slot
+	}{
+		{name: "slot free"},
+		{name: "slot held", full: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stress(1000, time.Second, func(int) bool {
+				g, _ := taskgroup.New(context.Background())
+				g.SetLimit(1)
+				release := make(chan struct{})
+				if tt.full {
+					g.Go(func(context.Context) error { <-release; return nil })
+				}
+				g.Cancel()
+				ran := make(chan error, 3)
+				task := func(ctx context.Context) error { ran <- ctx.Err(); return nil }
+				g.Go(task)
+				g.GoNamed("named", task)
+				if !g.TryGo(task) {
+					t.Error("TryGo on a cancelled group = false, want true: the limit no longer applies")
+				}
+				for range 3 {
+					if err := <-ran; err == nil {
+						t.Error("task ran with a live context, want the cancelled group's")
+					}
+				}
+				close(release)
+				if err := g.Wait(); err != nil {
+					t.Errorf("Wait() = %v, want nil", err)
+				}
+				return !t.Failed()
+			})
+		})
+	}
+}
+
+// A task handed to the group always runs, so that whatever it was given is
+// released: here every "connection" is closed, though the group is
+// cancelled while producers wait for slots.
+func TestTaskAlwaysOwnsWhatItWasGiven(t *testing.T) {
+	const conns = 200
+	var opened, closed atomic.Int64
+	err := taskgroup.Run(context.Background(), func(ctx context.Context, g *taskgroup.Group) error {
+		g.SetLimit(4)
+		for i := range conns {
+			opened.Add(1)
+			g.Go(func(ctx context.Context) error {
+				defer closed.Add(1)
+				if i == conns/2 {
+					g.Cancel()
+				}
+				return cancel.Checkpoint(ctx)
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("Run = %v, want nil", err)
+	}
+	if o, c := opened.Load(), closed.Load(); o != c {
+		t.Errorf("%d connections handed to tasks, %d closed; want all closed", o, c)
+	}
+}
+
+// A body that calls runtime.Goexit (t.FailNow, t.Fatal, t.SkipNow) must not
+// leave its tasks running: Run cancels the group and waits for it before
+// the goroutine unwinds further.
+func TestRunBodyGoexit(t *testing.T) {
+	// run runs Run with a body that starts a task and then calls exit,
+	// which does not return. A deferred call, which runs as the goroutine
+	// unwinds below Run, records whether the task had ended by then.
+	run := func(exit func(), ended *bool, taskErr *error) {
+		taskDone := make(chan struct{})
+		defer func() {
+			select {
+			case <-taskDone:
+				*ended = true
+			default:
+			}
+		}()
+		taskgroup.Run(context.Background(), func(ctx context.Context, g *taskgroup.Group) error {
+			g.Go(func(ctx context.Context) error {
+				defer close(taskDone)
+				*taskErr = cancel.Sleep(ctx, time.Hour)
+				return *taskErr
+			})
+			exit()
+			return nil
+		})
+		*taskErr = errors.New("Run returned after its body called runtime.Goexit")
+	}
+	tests := []struct {
+		name string
+		// goexit runs fn in a goroutine of its own that fn ends with a
+		// Goexit, and returns once that goroutine has ended.
+		goexit func(t *testing.T, fn func(exit func()))
+	}{
+		{name: "runtime.Goexit", goexit: func(t *testing.T, fn func(exit func())) {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				fn(runtime.Goexit)
+			}()
+			<-done
+		}},
+		{name: "t.SkipNow", goexit: func(t *testing.T, fn func(exit func())) {
+			t.Run("skipped", func(t *testing.T) { fn(t.SkipNow) })
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ended bool
+			var taskErr error
+			tt.goexit(t, func(exit func()) { run(exit, &ended, &taskErr) })
+			if !ended {
+				t.Fatal("the task still ran when Run's goroutine unwound, want it cancelled and waited for")
+			}
+			if !cancel.IsCancelled(taskErr) || !strings.Contains(taskErr.Error(), "Goexit") {
+				t.Errorf("task's Sleep = %v, want a cancellation whose cause names the Goexit", taskErr)
+			}
+		})
 	}
 }

@@ -1,26 +1,19 @@
 package taskgroup
 
-import "fmt"
+import "github.com/tether-go/tether/internal/panics"
 
-// PanicError is a panic recovered from a task: Value is what the task
-// panicked with and Stack the stack of the goroutine that panicked, taken
-// where it panicked. [Group.Wait] and [Run] raise it again in the waiting
-// goroutine, or return it as an error under [PanicsAsErrors].
-type PanicError struct {
-	Value any
-	Stack []byte
-}
-
-// Error returns the panic value and the stack of the task that panicked.
-func (e *PanicError) Error() string {
-	return fmt.Sprintf("taskgroup: task panicked: %v\n\n%s", e.Value, e.Stack)
-}
-
-// Unwrap returns the panic value if it is an error, so that errors.Is and
-// errors.As reach it, and nil otherwise.
-func (e *PanicError) Unwrap() error {
-	if err, ok := e.Value.(error); ok {
-		return err
-	}
-	return nil
-}
+// PanicError is a panic recovered from a task: its field Value is what the
+// task panicked with and Stack the stack of the goroutine that panicked,
+// taken where it panicked. Its Error method returns both; Unwrap returns
+// Value when it is an error, so that errors.Is and errors.As reach it.
+//
+// [Group.Wait] and [Run] raise it again in the waiting goroutine, or return
+// it as an error under [PanicsAsErrors]; [Start] does the same for a panic
+// before the task called started. Test for it with errors.As:
+//
+//	var pe *taskgroup.PanicError
+//	if errors.As(err, &pe) { log.Printf("task panicked: %v\n%s", pe.Value, pe.Stack) }
+//
+// It is an alias, so that the one function that builds it (in an internal
+// package) serves every package of the module that recovers panics.
+type PanicError = panics.Error

@@ -240,13 +240,21 @@ func TestStartWithLimit(t *testing.T) {
 			g.Go(func(ctx context.Context) error { return cancel.Sleep(ctx, time.Hour) })
 			cctx, stop := context.WithTimeout(context.Background(), time.Second)
 			defer stop()
-			var ran atomic.Bool
-			_, err := taskgroup.Start(cctx, g, func(ctx context.Context, started func(int)) error { ran.Store(true); return nil })
-			if !errors.Is(err, context.DeadlineExceeded) || ran.Load() {
-				t.Errorf("StartContext = %v (ran: %v), want DeadlineExceeded without running", err, ran.Load())
+			var taskErr error
+			_, err := taskgroup.Start(cctx, g, func(ctx context.Context, started func(int)) error {
+				taskErr = ctx.Err()
+				return nil
+			})
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("Start = %v, want DeadlineExceeded", err)
+			}
+			if taskErr == nil {
+				t.Error("the task ran with a live context, want it cancelled by the caller's deadline")
 			}
 			g.Cancel()
-			g.Wait()
+			if err := g.Wait(); err != nil {
+				t.Errorf("Wait() = %v, want nil: the start was the caller's", err)
+			}
 		})
 	})
 	t.Run("group cancelled while waiting", func(t *testing.T) {
@@ -254,12 +262,20 @@ func TestStartWithLimit(t *testing.T) {
 			g, _ := taskgroup.New(context.Background())
 			g.SetLimit(1)
 			g.Go(func(ctx context.Context) error { time.Sleep(time.Second); return errBoom })
-			_, err := taskgroup.Start(context.Background(), g, func(ctx context.Context, started func(int)) error { started(1); return nil })
-			if !cancel.IsCancelled(err) || !errors.Is(err, errBoom) {
-				t.Errorf("Start = %v, want the group's cancellation (cause errBoom)", err)
+			var taskErr error
+			v, err := taskgroup.Start(context.Background(), g, func(ctx context.Context, started func(int)) error {
+				started(1)
+				taskErr = cancel.Checkpoint(ctx)
+				return taskErr
+			})
+			if v != 1 || err != nil {
+				t.Errorf("Start = %v, %v; want 1, nil: the task runs, and is handed to the cancelled group", v, err)
 			}
 			if err := g.Wait(); err != errBoom {
 				t.Errorf("Wait() = %v, want errBoom", err)
+			}
+			if !errors.Is(taskErr, errBoom) {
+				t.Errorf("task's Checkpoint = %v, want the group's cancellation (cause errBoom)", taskErr)
 			}
 		})
 	})
@@ -283,4 +299,235 @@ func TestStartOnCancelledGroup(t *testing.T) {
 	if err != nil || !ran.Load() {
 		t.Errorf("Run = %v, ran %v; want nil, true", err, ran.Load())
 	}
+}
+
+// A start cancelled by its caller never reaches the group (Trio's start):
+// a started that comes after the caller's ctx is done leaves the task
+// Start's, whose outcome Start returns once fn has returned.
+func TestStartCancelledByCaller(t *testing.T) {
+	tests := []struct {
+		name string
+		// fn gets the caller's cancel function, which it calls before or
+		// after started.
+		fn        func(ctx context.Context, started func(int), cancelCaller func()) error
+		wantV     int
+		wantErr   func(err error) bool
+		wantWait  error
+		wantPanic bool
+	}{
+		{
+			name: "cancelled before started, task fails",
+			fn: func(ctx context.Context, started func(int), cancelCaller func()) error {
+				cancelCaller()
+				started(1)
+				if ctx.Err() == nil {
+					return errors.New("task's ctx not cancelled after a refused started")
+				}
+				return errBoom
+			},
+			wantErr: func(err error) bool { return err == errBoom },
+		},
+		{
+			name: "cancelled before started, task returns nil",
+			fn: func(ctx context.Context, started func(int), cancelCaller func()) error {
+				cancelCaller()
+				started(1)
+				return nil
+			},
+			wantErr: func(err error) bool { return cancel.IsCancelled(err) && errors.Is(err, errOther) },
+		},
+		{
+			name: "cancelled before started, task panics",
+			fn: func(ctx context.Context, started func(int), cancelCaller func()) error {
+				cancelCaller()
+				started(1)
+				panic("kaboom")
+			},
+			wantPanic: true,
+		},
+		{
+			name: "cancelled after started",
+			fn: func(ctx context.Context, started func(int), cancelCaller func()) error {
+				started(1)
+				cancelCaller()
+				if err := ctx.Err(); err != nil {
+					return fmt.Errorf("the caller's cancellation reached a started task: %w", err)
+				}
+				return errBoom
+			},
+			wantV:    1,
+			wantErr:  func(err error) bool { return err == nil },
+			wantWait: errBoom,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, gctx := taskgroup.New(context.Background())
+			sibling := make(chan error, 1)
+			g.Go(func(ctx context.Context) error {
+				<-ctx.Done()
+				sibling <- ctx.Err()
+				return nil
+			})
+			cctx, cancelCaller := context.WithCancelCause(context.Background())
+			defer cancelCaller(nil)
+			var v int
+			var err error
+			r := func() (r any) {
+				defer func() { r = recover() }()
+				v, err = taskgroup.Start(cctx, g, func(ctx context.Context, started func(int)) error {
+					return tt.fn(ctx, started, func() { cancelCaller(errOther) })
+				})
+				return nil
+			}()
+			if tt.wantPanic {
+				if _, ok := r.(*taskgroup.PanicError); !ok {
+					t.Errorf("Start panicked with %v, want a *PanicError", r)
+				}
+			} else if r != nil {
+				t.Fatalf("Start panicked with %v", r)
+			} else if v != tt.wantV || !tt.wantErr(err) {
+				t.Errorf("Start = %v, %v; want %v and the error the case expects", v, err, tt.wantV)
+			}
+			if tt.wantWait == nil && gctx.Err() != nil {
+				t.Errorf("group cancelled (cause %v), want it untouched by a cancelled start", context.Cause(gctx))
+			}
+			g.Cancel()
+			if err := g.Wait(); err != tt.wantWait {
+				t.Errorf("Wait() = %v, want %v", err, tt.wantWait)
+			}
+			<-sibling
+		})
+	}
+}
+
+// stress runs try until n tries or d have passed, whichever comes first,
+// and reports how many it ran.
+func stress(n int, d time.Duration, try func(i int) bool) int {
+	deadline := time.Now().Add(d)
+	i := 0
+	for ; i < n && time.Now().Before(deadline); i++ {
+		if !try(i) {
+			break
+		}
+	}
+	return i
+}
+
+// The caller's cancellation races started: whichever comes first under
+// Start's lock decides, and the outcome is one of two, never a mix.
+func TestStartCancelRacesStarted(t *testing.T) {
+	var handed, refused int
+	n := stress(5000, time.Second, func(int) bool {
+		g, gctx := taskgroup.New(context.Background())
+		cctx, cancelCaller := context.WithCancelCause(context.Background())
+		race, cancelled := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(cancelled)
+			<-race
+			cancelCaller(errOther)
+		}()
+		var afterStarted error
+		v, err := taskgroup.Start(cctx, g, func(ctx context.Context, started func(int)) error {
+			close(race)
+			started(1)
+			afterStarted = ctx.Err()
+			return errBoom
+		})
+		groupErr := gctx.Err()
+		<-cancelled
+		waitErr := g.Wait()
+		switch {
+		case v == 1 && err == nil:
+			handed++
+			if afterStarted != nil || waitErr != errBoom {
+				t.Errorf("handed over: task's ctx after started = %v, Wait() = %v; want nil, errBoom", afterStarted, waitErr)
+				return false
+			}
+		case v == 0 && err == errBoom:
+			refused++
+			if afterStarted == nil || groupErr != nil || waitErr != nil {
+				t.Errorf("refused: task's ctx after started = %v, group ctx = %v, Wait() = %v; want cancelled, nil, nil", afterStarted, groupErr, waitErr)
+				return false
+			}
+		default:
+			t.Errorf("Start = %v, %v; want 1, nil (handed over) or 0, errBoom (cancelled start)", v, err)
+			return false
+		}
+		return true
+	})
+	t.Logf("%d tries: %d handed over, %d refused", n, handed, refused)
+}
+
+// started, called from another goroutine, races fn's return: either
+// started wins (Start returns the value, the group gets fn's error), or the
+// return wins (Start returns fn's error, started panics); never both.
+func TestStartedRacesReturn(t *testing.T) {
+	var won, lost int
+	n := stress(100000, 2*time.Second, func(int) bool {
+		g, _ := taskgroup.New(context.Background())
+		panicked := make(chan any, 1)
+		v, err := taskgroup.Start(context.Background(), g, func(ctx context.Context, started func(int)) error {
+			go func() {
+				defer func() { panicked <- recover() }()
+				started(1)
+			}()
+			return errBoom
+		})
+		r := <-panicked
+		waitErr := g.Wait()
+		switch {
+		case v == 1 && err == nil:
+			won++
+			if r != nil || waitErr != errBoom {
+				t.Errorf("started won: it panicked with %v, Wait() = %v; want no panic, errBoom", r, waitErr)
+				return false
+			}
+		case v == 0 && err == errBoom:
+			lost++
+			if msg := fmt.Sprint(r); !strings.HasPrefix(msg, "taskgroup: started called after the task returned") || waitErr != nil {
+				t.Errorf("return won: started panicked with %q, Wait() = %v; want the documented panic, nil", msg, waitErr)
+				return false
+			}
+		default:
+			t.Errorf("Start = %v, %v; want 1, nil or 0, errBoom", v, err)
+			return false
+		}
+		return true
+	})
+	t.Logf("%d tries: started won %d, return won %d", n, won, lost)
+}
+
+// A task that returns nil without calling started because it was
+// cancelled reports the cancellation, not ErrNotStarted.
+func TestStartCancelledTaskReturnsNil(t *testing.T) {
+	t.Run("by the caller", func(t *testing.T) {
+		g, _ := taskgroup.New(context.Background())
+		cctx, stop := context.WithCancelCause(context.Background())
+		stop(errOther)
+		_, err := taskgroup.Start(cctx, g, func(ctx context.Context, started func(int)) error {
+			<-ctx.Done()
+			return nil
+		})
+		if !cancel.IsCancelled(err) || !errors.Is(err, errOther) {
+			t.Errorf("Start = %v, want the caller's cancellation (cause errOther)", err)
+		}
+		if err := g.Wait(); err != nil {
+			t.Errorf("Wait() = %v, want nil", err)
+		}
+	})
+	t.Run("by the group", func(t *testing.T) {
+		g, _ := taskgroup.New(context.Background())
+		g.Cancel()
+		_, err := taskgroup.Start(context.Background(), g, func(ctx context.Context, started func(int)) error {
+			<-ctx.Done()
+			return nil
+		})
+		if !cancel.IsCancelled(err) {
+			t.Errorf("Start = %v, want the group's cancellation", err)
+		}
+		if err := g.Wait(); err != nil {
+			t.Errorf("Wait() = %v, want nil", err)
+		}
+	})
 }
