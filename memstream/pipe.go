@@ -2,12 +2,13 @@ package memstream
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"sync"
 
 	"github.com/tether-go/tether/cancel"
+	"github.com/tether-go/tether/internal/busy"
 	"github.com/tether-go/tether/streams"
 )
 
@@ -22,7 +23,7 @@ var (
 	errPipeBroken   = fmt.Errorf("memstream: peer closed the pipe: %w", streams.ErrBroken)
 	errPipeSendBusy = fmt.Errorf("memstream: another Send or SendEOF is in progress: %w", streams.ErrBusy)
 	errPipeRecvBusy = fmt.Errorf("memstream: another Receive is in progress: %w", streams.ErrBusy)
-	errEmptyBuffer  = errors.New("memstream: Receive into an empty buffer")
+	errEmptyBuffer  = fmt.Errorf("memstream: Receive into an empty buffer: %w", io.ErrShortBuffer)
 )
 
 // Pipe returns the two ends of an in-memory, full-duplex byte stream: what
@@ -41,7 +42,7 @@ var (
 // Close and every byte sent before was received; when ctx is done while it
 // waits it returns the cancellation error and consumes nothing (bytes that
 // a Send had already copied into p before that are returned instead, not
-// lost); an empty p is an error.
+// lost); an empty p is an error wrapping io.ErrShortBuffer.
 //
 // Send copies p into the buffer (or straight into a waiting Receive's p),
 // waiting while the buffer is full; it keeps no reference to p once it
@@ -105,11 +106,12 @@ type pipeHalf struct {
 	pend     []byte // what is left of the p of a sender waiting on a full ring
 	draining bool   // a receiver is copying from pend
 
-	eof       bool // the writer called SendEOF or Close: no more data
-	wClosed   bool // the writing end was closed
-	rClosed   bool // the reading end was closed: data is dropped
-	sending   bool // a Send or SendEOF is in progress
-	receiving bool // a Receive is in progress
+	eof     bool // the writer called SendEOF or Close: no more data
+	wClosed bool // the writing end was closed
+	rClosed bool // the reading end was closed: data is dropped
+	// The one Send and the one Receive that may run at a time. They are
+	// claimed and released under mu, so Held is exact there.
+	sending, receiving busy.Guard
 
 	// Wake-ups, capacity 1, for the one Receive and the one Send that
 	// can wait at a time. A token means "look again": a waiter may find a
@@ -154,14 +156,13 @@ func (e *pipeEnd) Receive(ctx context.Context, p []byte) (int, error) {
 	h := e.in
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	switch {
-	case h.rClosed:
+	if h.rClosed {
 		return 0, errPipeClosed
-	case h.receiving:
+	}
+	if !h.receiving.TryAcquire() {
 		return 0, errPipeRecvBusy
 	}
-	h.receiving = true
-	defer func() { h.receiving = false }()
+	defer h.receiving.Release()
 	for {
 		switch {
 		case h.n > 0 || len(h.pend) > 0:
@@ -251,11 +252,19 @@ func (e *pipeEnd) Send(ctx context.Context, p []byte) error {
 	h := e.out
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if err := h.sendableLocked(); err != nil {
-		return err
+	if h.wClosed {
+		return errPipeClosed
 	}
-	h.sending = true
-	defer func() { h.sending = false }()
+	if !h.sending.TryAcquire() {
+		return errPipeSendBusy
+	}
+	defer h.sending.Release()
+	switch {
+	case h.eof:
+		return errPipeEOFSent
+	case h.rClosed:
+		return errPipeBroken
+	}
 	yielded := false
 	for len(p) > 0 {
 		switch {
@@ -336,21 +345,6 @@ func (h *pipeHalf) writeRingLocked(p []byte, free int) []byte {
 	return p[k:]
 }
 
-// sendableLocked returns why a Send or SendEOF cannot start, or nil.
-func (h *pipeHalf) sendableLocked() error {
-	switch {
-	case h.wClosed:
-		return errPipeClosed
-	case h.sending:
-		return errPipeSendBusy
-	case h.eof:
-		return errPipeEOFSent
-	case h.rClosed:
-		return errPipeBroken
-	}
-	return nil
-}
-
 // sendingLocked returns why a Send that was copying or waiting must stop
 // (the pipe was closed meanwhile), or nil.
 func (h *pipeHalf) sendingLocked() error {
@@ -371,7 +365,7 @@ func (e *pipeEnd) SendEOF(ctx context.Context) error {
 	switch {
 	case h.wClosed:
 		return errPipeClosed
-	case h.sending:
+	case h.sending.Held():
 		return errPipeSendBusy
 	case h.eof:
 		return nil

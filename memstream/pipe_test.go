@@ -73,8 +73,8 @@ func TestPipeReceiveEmptyBuffer(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 	for _, p := range [][]byte{nil, {}} {
-		if n, err := b.Receive(context.Background(), p); err == nil {
-			t.Errorf("Receive(%#v) = %d, nil; want an error", p, n)
+		if n, err := b.Receive(context.Background(), p); !errors.Is(err, io.ErrShortBuffer) {
+			t.Errorf("Receive(%#v) = %d, %v; want an error matching io.ErrShortBuffer", p, n, err)
 		}
 	}
 }

@@ -27,10 +27,13 @@ import (
 // the documentation of s. The returned conn also has a CloseWrite method
 // that calls SendEOF.
 //
-// LocalAddr and RemoteAddr come from s's own LocalAddr and RemoteAddr
-// methods if it has them, else from the net.Conn its NetConn method
-// returns (as a [*ConnStream] has), else they are a placeholder address
-// whose network and string are "stream". AsConn panics if s is nil.
+// LocalAddr and RemoteAddr look for the [LocalAddr] and [RemoteAddr]
+// attributes, or LocalAddr and RemoteAddr methods, in s and down its
+// Unwrap chain (see [Extra]): AsConn(Staple(conn, NewBuffered(conn)))
+// reports conn's addresses. A stream that has none gets a placeholder
+// address whose network and string are "stream". The conn has an Unwrap
+// method that returns s, and so Extra answers s's attributes through it.
+// AsConn panics if s is nil.
 func AsConn(s ByteStream) net.Conn {
 	if s == nil {
 		panic("streams: AsConn with a nil stream")
@@ -159,24 +162,48 @@ func (c *streamConn) opError(op string, err error) error {
 	return &net.OpError{Op: op, Net: "stream", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 }
 
+// Unwrap returns the stream that c adapts.
+func (c *streamConn) Unwrap() ByteStream { return c.s }
+
 func (c *streamConn) LocalAddr() net.Addr {
-	if a, ok := c.s.(interface{ LocalAddr() net.Addr }); ok {
-		return a.LocalAddr()
-	}
-	if nc, ok := c.s.(interface{ NetConn() net.Conn }); ok {
-		return nc.NetConn().LocalAddr()
-	}
-	return streamAddr{}
+	return addrOf(c.s, LocalAddr, func(o any) net.Addr {
+		if a, ok := o.(interface{ LocalAddr() net.Addr }); ok {
+			return a.LocalAddr()
+		}
+		return nil
+	})
 }
 
 func (c *streamConn) RemoteAddr() net.Addr {
-	if a, ok := c.s.(interface{ RemoteAddr() net.Addr }); ok {
-		return a.RemoteAddr()
+	return addrOf(c.s, RemoteAddr, func(o any) net.Addr {
+		if a, ok := o.(interface{ RemoteAddr() net.Addr }); ok {
+			return a.RemoteAddr()
+		}
+		return nil
+	})
+}
+
+// addrOf finds an address of s: at each step of its Unwrap chain (see
+// [Extra]), the attribute key, else the address that method finds, else
+// the next step; else a placeholder. A placeholder found on the way (an
+// AsConn inside FromConn) is no answer.
+func addrOf(s any, key Attr[net.Addr], method func(any) net.Addr) net.Addr {
+	v, ok := walk(s, func(o any) (any, bool) {
+		a := method(o)
+		if at, ok := o.(Attributer); ok {
+			if v, ok := at.Attribute(key); ok {
+				a, _ = v.(net.Addr)
+			}
+		}
+		if _, placeholder := a.(streamAddr); placeholder || a == nil {
+			return nil, false
+		}
+		return a, true
+	})
+	if !ok {
+		return streamAddr{}
 	}
-	if nc, ok := c.s.(interface{ NetConn() net.Conn }); ok {
-		return nc.NetConn().RemoteAddr()
-	}
-	return streamAddr{}
+	return v.(net.Addr)
 }
 
 func (c *streamConn) SetDeadline(t time.Time) error {

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/tether-go/tether/cancel"
+	"github.com/tether-go/tether/internal/busy"
 )
 
 // minBufferedRead is the smallest buffer a [Buffered] receives into.
@@ -18,6 +19,10 @@ const minBufferedRead = 4096
 // errEmptyReceive is what Receive returns when it is given an empty buffer:
 // it could never return at least one byte.
 var errEmptyReceive = fmt.Errorf("streams: Receive with an empty buffer: %w", io.ErrShortBuffer)
+
+// errBufferedBusy is what a receive call of a [Buffered] returns while
+// another one runs.
+var errBufferedBusy = fmt.Errorf("streams: Buffered: another receive call is in progress: %w", ErrBusy)
 
 // Buffered adds a read buffer to a [ByteReceiver], for protocols that read
 // a fixed number of bytes ([Buffered.ReceiveExactly]) or up to a delimiter
@@ -37,7 +42,7 @@ var errEmptyReceive = fmt.Errorf("streams: Receive with an empty buffer: %w", io
 // Staple(conn, NewBuffered(conn)).
 type Buffered struct {
 	r      ByteReceiver
-	busy   atomic.Bool
+	busy   busy.Guard // one receive call at a time
 	closed atomic.Bool
 	buf    []byte // buf[off:] holds the buffered bytes
 	off    int
@@ -67,7 +72,7 @@ func (b *Buffered) Receive(ctx context.Context, p []byte) (int, error) {
 	if err := b.acquire(ctx); err != nil {
 		return 0, err
 	}
-	defer b.busy.Store(false)
+	defer b.busy.Release()
 	if b.off < len(b.buf) {
 		n := copy(p, b.buf[b.off:])
 		b.consume(n)
@@ -91,7 +96,7 @@ func (b *Buffered) ReceiveExactly(ctx context.Context, n int) ([]byte, error) {
 	if err := b.acquire(ctx); err != nil {
 		return nil, err
 	}
-	defer b.busy.Store(false)
+	defer b.busy.Release()
 	for len(b.buf)-b.off < n {
 		if err := b.fill(ctx, n); err != nil {
 			if errors.Is(err, ErrEndOfStream) {
@@ -130,7 +135,7 @@ func (b *Buffered) ReceiveUntil(ctx context.Context, delim []byte, maxLen int) (
 	if err := b.acquire(ctx); err != nil {
 		return nil, err
 	}
-	defer b.busy.Store(false)
+	defer b.busy.Release()
 	limit := maxLen + len(delim)
 	if limit < maxLen { // overflow: no limit in practice
 		limit = math.MaxInt
@@ -161,7 +166,7 @@ func (b *Buffered) ReceiveUntil(ctx context.Context, delim []byte, maxLen int) (
 // panics if a receive call is running: the answer would be meaningless.
 func (b *Buffered) Buffer() []byte {
 	b.mustAcquire("Buffer")
-	defer b.busy.Store(false)
+	defer b.busy.Release()
 	return bytes.Clone(b.buf[b.off:len(b.buf):len(b.buf)])
 }
 
@@ -172,7 +177,7 @@ func (b *Buffered) Buffer() []byte {
 // is running.
 func (b *Buffered) Feed(p []byte) {
 	b.mustAcquire("Feed")
-	defer b.busy.Store(false)
+	defer b.busy.Release()
 	b.buf = append(b.buf, p...)
 }
 
@@ -190,29 +195,28 @@ func (b *Buffered) Close() error {
 	return nil
 }
 
-// Attribute asks the wrapped receiver, if it implements [Attributer].
-func (b *Buffered) Attribute(key any) (any, bool) {
-	return attributeOf(key, b.r)
-}
+// Unwrap returns the receiver that b wraps: through it [Extra] answers
+// the attributes of the stream below.
+func (b *Buffered) Unwrap() ByteReceiver { return b.r }
 
 // acquire claims the receive side for one call, or says why it cannot.
 func (b *Buffered) acquire(ctx context.Context) error {
-	if !b.busy.CompareAndSwap(false, true) {
-		return ErrBusy
+	if !b.busy.TryAcquire() {
+		return errBufferedBusy
 	}
 	if b.closed.Load() {
-		b.busy.Store(false)
+		b.busy.Release()
 		return ErrClosed
 	}
 	if err := cancel.Checkpoint(ctx); err != nil {
-		b.busy.Store(false)
+		b.busy.Release()
 		return err
 	}
 	return nil
 }
 
 func (b *Buffered) mustAcquire(method string) {
-	if !b.busy.CompareAndSwap(false, true) {
+	if !b.busy.TryAcquire() {
 		panic("streams: Buffered." + method + " called while a receive call is running")
 	}
 }

@@ -255,10 +255,10 @@ func TestBufferedBusyAndClose(t *testing.T) {
 			errc <- err
 		}()
 		synctest.Wait()
-		if _, err := b.Receive(t.Context(), make([]byte, 1)); err != streams.ErrBusy {
+		if _, err := b.Receive(t.Context(), make([]byte, 1)); !errors.Is(err, streams.ErrBusy) {
 			t.Errorf("concurrent Receive = %v, want ErrBusy", err)
 		}
-		if _, err := b.ReceiveExactly(t.Context(), 1); err != streams.ErrBusy {
+		if _, err := b.ReceiveExactly(t.Context(), 1); !errors.Is(err, streams.ErrBusy) {
 			t.Errorf("concurrent ReceiveExactly = %v, want ErrBusy", err)
 		}
 		wantPanic(t, func() { b.Buffer() })

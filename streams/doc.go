@@ -8,9 +8,17 @@
 // streams: Receive never returns 0, nil; Send sends all or fails; a call
 // whose context is done returns a cancellation error (see package cancel)
 // and consumes nothing; Close wakes blocked calls with [ErrClosed]. Errors
-// are sentinels tested with errors.Is, bridged to the standard ones:
-// [ErrEndOfStream] is io.EOF, [ErrClosed] matches net.ErrClosed.
-// Typed attributes ([Attr], [Extra]) stand in for AnyIO's extra().
+// are sentinels tested with errors.Is (streams wrap them with what
+// happened: a second Receive's error names the call and matches
+// [ErrBusy]), bridged to the standard ones: [ErrEndOfStream] is io.EOF,
+// [ErrClosed] matches net.ErrClosed, and a Receive into an empty buffer
+// is an error matching io.ErrShortBuffer.
+//
+// Typed attributes ([Attr], [Extra]) stand in for AnyIO's extra(). Every
+// wrapper below has an Unwrap method that returns what it wraps, and
+// Extra follows that chain, as errors.Is follows errors: a wrapper
+// answers its own keys, and the stream underneath answers the rest.
+// [AsConn]'s addresses are found the same way.
 //
 // Wrappers, each a stream built on another:
 //
@@ -28,6 +36,13 @@
 //     crypto/tls, net/http and anything else that wants one.
 //   - [Reader] and [Writer]: io.Reader and io.Writer views under one
 //     context.
+//
+// Servers: [Serve] accepts from any [Listener] and runs each connection's
+// handler as a task of a task group; the task owns the connection and
+// closes it when the handler returns. Whatever ends the serving (ctx
+// done, the group cancelled: under tether.Run, a SIGTERM) stops the
+// accepting at once; [Drain] then gives the running handlers time to
+// finish before they are cancelled.
 //
 // A tour:
 //

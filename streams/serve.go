@@ -25,8 +25,9 @@ const (
 )
 
 // ServeOption configures [Serve]. Make one with [FailFast], [MaxConns],
-// [Drain] or [OnError]; the zero ServeOption is a mistake, and Serve panics
-// on it. Options are values: one may be used by any number of Serve calls.
+// [Drain] or [OnError]. The zero ServeOption does nothing, as every zero
+// option of the module. Options are values: one may be used by any number
+// of Serve calls.
 type ServeOption struct {
 	apply func(*serveConfig)
 }
@@ -158,8 +159,7 @@ func OnError(fn func(err error)) ServeOption {
 // waits for a slot of g, and that wait does not see ctx: prefer [MaxConns].
 //
 // Serve costs a goroutine per connection, as a plain accept loop does,
-// and one more small allocation. Serve panics if l or handler is nil, or on a
-// zero [ServeOption].
+// and one more small allocation. Serve panics if l or handler is nil.
 func Serve[T any](ctx context.Context, l Listener[T], handler func(ctx context.Context, conn T) error, g *taskgroup.Group, opts ...ServeOption) error {
 	if l == nil {
 		panic("streams: Serve called with a nil listener")
@@ -169,10 +169,9 @@ func Serve[T any](ctx context.Context, l Listener[T], handler func(ctx context.C
 	}
 	s := &server[T]{handler: handler}
 	for _, o := range opts {
-		if o.apply == nil {
-			panic("streams: Serve called with a zero ServeOption")
+		if o.apply != nil {
+			o.apply(&s.cfg)
 		}
-		o.apply(&s.cfg)
 	}
 
 	own := g == nil

@@ -388,6 +388,7 @@ func TestServeValues(t *testing.T) {
 	}{
 		{name: "plain"},
 		{name: "drain", opts: []streams.ServeOption{streams.Drain(time.Second)}},
+		{name: "zero option does nothing", opts: []streams.ServeOption{{}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -427,7 +428,6 @@ func TestServeMisuse(t *testing.T) {
 		{name: "OnError(nil)", fn: func() { streams.OnError(nil) }, want: "streams: OnError called with a nil function"},
 		{name: "nil listener", fn: func() { streams.Serve[*srvConn](context.Background(), nil, h, nil) }, want: "streams: Serve called with a nil listener"},
 		{name: "nil handler", fn: func() { streams.Serve(context.Background(), l, nil, nil) }, want: "streams: Serve called with a nil handler"},
-		{name: "zero option", fn: func() { streams.Serve(context.Background(), l, h, nil, streams.ServeOption{}) }, want: "streams: Serve called with a zero ServeOption"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {

@@ -76,11 +76,11 @@ func (s *Stapled) Close() error {
 	return closeBoth(s.Sender, s.Receiver)
 }
 
-// Attribute asks the send side and then the receive side, each if it
-// implements [Attributer].
-func (s *Stapled) Attribute(key any) (any, bool) {
-	return attributeOf(key, s.Sender, s.Receiver)
-}
+// Unwrap returns the send side and the receive side, in that order:
+// [Extra] asks the send side (and what it wraps) first, then the receive
+// side. When both are views of one connection, as in
+// Staple(conn, NewBuffered(conn)), both lead to its attributes.
+func (s *Stapled) Unwrap() []any { return []any{s.Sender, s.Receiver} }
 
 // StapledObjects is an [ObjectSender] and an [ObjectReceiver] used as one
 // [ObjectStream]: AnyIO's StapledObjectStream. Make it with
@@ -159,11 +159,9 @@ func (s *StapledObjects[T]) Close() error {
 	return closeBoth(send, s.Receiver)
 }
 
-// Attribute asks the send side and then the receive side, each if it
-// implements [Attributer].
-func (s *StapledObjects[T]) Attribute(key any) (any, bool) {
-	return attributeOf(key, s.Sender, s.Receiver)
-}
+// Unwrap returns the send side and the receive side, in that order, as
+// [Stapled.Unwrap] does.
+func (s *StapledObjects[T]) Unwrap() []any { return []any{s.Sender, s.Receiver} }
 
 // closeBoth closes a, then b, each if it is an io.Closer, and joins their
 // errors.
@@ -176,17 +174,4 @@ func closeBoth(a, b any) error {
 		errB = c.Close()
 	}
 	return errors.Join(errA, errB)
-}
-
-// attributeOf asks each of objs that implements [Attributer] for key, in
-// order, and returns the first answer.
-func attributeOf(key any, objs ...any) (any, bool) {
-	for _, o := range objs {
-		if a, ok := o.(Attributer); ok {
-			if v, ok := a.Attribute(key); ok {
-				return v, true
-			}
-		}
-	}
-	return nil, false
 }

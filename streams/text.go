@@ -3,15 +3,22 @@ package streams
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
-	"sync/atomic"
 	"unicode/utf8"
+
+	"github.com/tether-go/tether/internal/busy"
 )
 
 // textBufferSize is how many bytes a [TextReceiver] asks for at a time.
 const textBufferSize = 4096
 
-// TextOption configures a [Text], [TextReceiver] or [TextSender].
+// errTextBusy is what a TextReceiver's Receive returns while another one
+// runs.
+var errTextBusy = fmt.Errorf("streams: TextReceiver: another Receive is in progress: %w", ErrBusy)
+
+// TextOption configures a [Text], [TextReceiver] or [TextSender]. The
+// zero TextOption does nothing.
 type TextOption struct {
 	apply func(*textConfig)
 }
@@ -32,7 +39,9 @@ func ReplaceInvalid() TextOption {
 func textOptions(opts []TextOption) textConfig {
 	var c textConfig
 	for _, o := range opts {
-		o.apply(&c)
+		if o.apply != nil { // the zero TextOption does nothing
+			o.apply(&c)
+		}
 	}
 	return c
 }
@@ -48,7 +57,7 @@ func textOptions(opts []TextOption) textConfig {
 type TextReceiver struct {
 	r       ByteReceiver
 	replace bool
-	busy    atomic.Bool
+	busy    busy.Guard // one Receive at a time
 
 	buf    []byte // buf[:tail] is a cut-short sequence awaiting more bytes
 	tail   int
@@ -78,10 +87,10 @@ func NewTextReceiver(r ByteReceiver, opts ...TextOption) *TextReceiver {
 // and nothing is lost: a part of a sequence already received is kept for
 // the next call. ErrBusy if another Receive is running.
 func (t *TextReceiver) Receive(ctx context.Context) (string, error) {
-	if !t.busy.CompareAndSwap(false, true) {
-		return "", ErrBusy
+	if !t.busy.TryAcquire() {
+		return "", errTextBusy
 	}
-	defer t.busy.Store(false)
+	defer t.busy.Release()
 	if t.err != nil {
 		return "", t.err
 	}
@@ -145,8 +154,9 @@ func (t *TextReceiver) cutShort() (string, error) {
 // Receive then returns [ErrClosed]), and returns its error.
 func (t *TextReceiver) Close() error { return closeBoth(t.r, nil) }
 
-// Attribute asks the wrapped receiver, if it implements [Attributer].
-func (t *TextReceiver) Attribute(key any) (any, bool) { return attributeOf(key, t.r) }
+// Unwrap returns the receiver that t wraps: through it [Extra] answers
+// the attributes of the stream below.
+func (t *TextReceiver) Unwrap() ByteReceiver { return t.r }
 
 // TextSender sends strings as UTF-8 to a [ByteSender]: AnyIO's
 // TextSendStream, for UTF-8.
@@ -192,8 +202,9 @@ func (t *TextSender) SendEOF(ctx context.Context) error { return t.w.SendEOF(ctx
 // its error.
 func (t *TextSender) Close() error { return closeBoth(t.w, nil) }
 
-// Attribute asks the wrapped sender, if it implements [Attributer].
-func (t *TextSender) Attribute(key any) (any, bool) { return attributeOf(key, t.w) }
+// Unwrap returns the sender that t wraps: through it [Extra] answers the
+// attributes of the stream below.
+func (t *TextSender) Unwrap() ByteSender { return t.w }
 
 // Text sends and receives strings of UTF-8 text over a [ByteStream]:
 // AnyIO's TextStream. It is a [TextReceiver] and a [TextSender] on one
@@ -232,5 +243,6 @@ func (t *Text) SendEOF(ctx context.Context) error { return t.s.SendEOF(ctx) }
 // [ErrClosed].
 func (t *Text) Close() error { return t.s.Close() }
 
-// Attribute asks the stream, if it implements [Attributer].
-func (t *Text) Attribute(key any) (any, bool) { return attributeOf(key, t.s) }
+// Unwrap returns the stream that t wraps: through it [Extra] answers the
+// attributes of the stream below.
+func (t *Text) Unwrap() ByteStream { return t.s }

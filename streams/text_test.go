@@ -131,6 +131,7 @@ func TestTextSend(t *testing.T) {
 	}{
 		{name: "valid", send: "åäö", wantSent: "\xc3\xa5\xc3\xa4\xc3\xb6", wantOffset: -1},
 		{name: "invalid", send: "ab\xffc", wantOffset: 2},
+		{name: "zero option does nothing", opts: []streams.TextOption{{}}, send: "ab\xffc", wantOffset: 2},
 		{name: "cut short", send: "ab\xe2\x82", wantOffset: 2, wantTrunc: true},
 		{name: "invalid replaced", opts: []streams.TextOption{streams.ReplaceInvalid()}, send: "ab\xffc\xe2\x82", wantSent: "ab\ufffdc\ufffd", wantOffset: -1},
 	}
@@ -188,7 +189,7 @@ func TestTextStream(t *testing.T) {
 			errc <- err
 		}()
 		synctest.Wait()
-		if _, err := s.Receive(ctx); err != streams.ErrBusy {
+		if _, err := s.Receive(ctx); !errors.Is(err, streams.ErrBusy) {
 			t.Errorf("concurrent Receive = %v, want ErrBusy", err)
 		}
 		cancelFn()

@@ -11,7 +11,8 @@ import (
 // every Read returns the cancellation error; the stream itself stays
 // usable. A Read with an empty p returns 0, nil. The reader is as safe for
 // concurrent use as r: concurrent Reads may return [ErrBusy]. It costs
-// nothing more than the Receive call.
+// nothing more than the Receive call. It has an Unwrap method that returns
+// r, so that [Extra] answers r's attributes.
 func Reader(ctx context.Context, r ByteReceiver) io.Reader {
 	if r == nil {
 		panic("streams: Reader with a nil receiver")
@@ -24,6 +25,9 @@ type reader struct {
 	r   ByteReceiver
 }
 
+// Unwrap returns the receiver that r reads from.
+func (r *reader) Unwrap() ByteReceiver { return r.r }
+
 func (r *reader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -35,7 +39,8 @@ func (r *reader) Read(p []byte) (int, error) {
 // Write that fails returns 0 and the error, though part of p may have been
 // sent (see the sender's documentation); once ctx is done every Write
 // returns the cancellation error. The writer is as safe for concurrent use
-// as w. It costs nothing more than the Send call.
+// as w. It costs nothing more than the Send call. It has an Unwrap method
+// that returns w, so that [Extra] answers w's attributes.
 func Writer(ctx context.Context, w ByteSender) io.Writer {
 	if w == nil {
 		panic("streams: Writer with a nil sender")
@@ -47,6 +52,9 @@ type writer struct {
 	ctx context.Context
 	w   ByteSender
 }
+
+// Unwrap returns the sender that w writes to.
+func (w *writer) Unwrap() ByteSender { return w.w }
 
 func (w *writer) Write(p []byte) (int, error) {
 	if err := w.w.Send(w.ctx, p); err != nil {
