@@ -214,3 +214,19 @@ func packets[A, P any](ctx context.Context, receive func(context.Context, []byte
 		}
 	}
 }
+
+// socketFamily asks the system for the family of c's socket (its local
+// address does not tell: an IPv6 socket may be bound to an IPv4-mapped
+// address), and falls back on the address.
+func socketFamily(c *net.UDPConn) int {
+	family := 0
+	if rc, err := c.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) {
+			family, _ = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_DOMAIN)
+		})
+	}
+	if family == 0 {
+		family = addrFamily(c.LocalAddr())
+	}
+	return family
+}

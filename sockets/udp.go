@@ -70,7 +70,7 @@ func ListenUDP(opts ...Option) (*UDPSocket, error) {
 
 func newUDPSocket(uc *net.UDPConn, r HostResolver) *UDPSocket {
 	s := &UDPSocket{uc: uc, resolver: r}
-	s.init(uc, uc, addrFamily(uc.LocalAddr()))
+	s.init(uc, uc, socketFamily(uc))
 	return s
 }
 
@@ -143,8 +143,13 @@ func (s *UDPSocket) SendToAddr(ctx context.Context, data []byte, to netip.AddrPo
 // for a dual-stack socket.
 func (s *UDPSocket) sendFamily() int {
 	if s.family == syscall.AF_INET6 {
-		if la, ok := s.uc.LocalAddr().(*net.UDPAddr); ok && la.IP.IsUnspecified() {
-			return syscall.AF_UNSPEC
+		la, _ := s.uc.LocalAddr().(*net.UDPAddr)
+		switch {
+		case la == nil:
+		case la.IP.IsUnspecified():
+			return syscall.AF_UNSPEC // dual-stack
+		case la.IP.To4() != nil:
+			return syscall.AF_INET // bound to an IPv4-mapped address
 		}
 	}
 	return s.family
@@ -233,7 +238,7 @@ func ConnectUDP(ctx context.Context, host string, port int, opts ...Option) (*Co
 
 func newConnectedUDPSocket(uc *net.UDPConn) *ConnectedUDPSocket {
 	s := &ConnectedUDPSocket{uc: uc}
-	s.init(uc, uc, addrFamily(uc.LocalAddr()))
+	s.init(uc, uc, socketFamily(uc))
 	return s
 }
 
