@@ -7,13 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/tether-go/tether/cancel"
+	"github.com/tether-go/tether/internal/panics"
 	"github.com/tether-go/tether/taskgroup"
 )
 
@@ -420,7 +420,7 @@ func (s *server[T]) handlersCancelled() bool {
 // reports it, with the stack of the panic.
 func (s *server[T]) recoverIsolated() {
 	if r := recover(); r != nil {
-		s.report(&taskgroup.PanicError{Value: r, Stack: debug.Stack()})
+		s.report(panics.New(r))
 	}
 }
 
