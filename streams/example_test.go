@@ -149,3 +149,30 @@ func ExampleReader() {
 	io.Copy(os.Stdout, streams.Reader(ctx, conn))
 	// Output: copied through io.Copy
 }
+
+// Extra finds an attribute through the wrappers: the net.Conn that AsConn
+// makes of a stapled, buffered connection still knows the connection's
+// addresses.
+func ExampleExtra() {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer l.Close()
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	conn := streams.FromConn(c)
+	defer conn.Close()
+
+	wrapped := streams.AsConn(streams.Staple(conn, streams.NewBuffered(conn)))
+	remote, ok := streams.Extra(wrapped, streams.RemoteAddr)
+	fmt.Println(ok, remote.String() == l.Addr().String())
+	fmt.Println(wrapped.RemoteAddr().String() == l.Addr().String())
+	// Output:
+	// true true
+	// true
+}
