@@ -187,10 +187,8 @@ func Serve[T any](ctx context.Context, l Listener[T], handler func(ctx context.C
 			return nil
 		})
 		if err != nil {
-			// g was cancelled before the task could start.
-			if ctx.Err() != nil {
-				return nil
-			}
+			// Not expected: fn calls started at once, a task always runs
+			// (in a cancelled group too), and Start's ctx is never done.
 			return err
 		}
 		s.gctx = gctx
