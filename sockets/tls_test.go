@@ -24,6 +24,9 @@ func tlsServer(t *testing.T, ca *tlstest.CA, hosts ...string) int {
 	}
 	port, _ := streams.Extra(l, sockets.LocalPort)
 	tl := tlsstream.NewListener(l, ca.ServerConfig(t, hosts...), tlsstream.OnError(func(error) {}))
+	if got, ok := streams.Extra(tl, sockets.LocalPort); got != port || !ok {
+		t.Errorf("Extra(TLS listener, LocalPort) = %d, %v; want %d, true", got, ok, port)
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

@@ -84,17 +84,10 @@ func NewListener[T streams.ByteStream](l streams.Listener[T], cfg *tls.Config, o
 	}
 }
 
-// Unwrap returns the listener under the TLS listener, for [streams.Extra].
+// Unwrap returns the listener under the TLS listener: a TLS listener has
+// no attributes of its own, and [streams.Extra] finds that listener's
+// (its address, say) through Unwrap.
 func (l *Listener) Unwrap() any { return l.under }
-
-// Attribute asks the listener under it; a TLS listener has no attributes
-// of its own. See [streams.Extra].
-func (l *Listener) Attribute(key any) (any, bool) {
-	if a, ok := l.under.(streams.Attributer); ok {
-		return a.Attribute(key)
-	}
-	return nil, false
-}
 
 // Accept waits for the next connection whose handshake succeeded, and
 // returns it; see [streams.Listener]. An error of the listener under it

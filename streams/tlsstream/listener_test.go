@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -289,5 +291,50 @@ func TestListenerCloseWithoutAccept(t *testing.T) {
 	}
 	if _, err := tl.Accept(context.Background()); !errors.Is(err, streams.ErrClosed) || !strings.Contains(err.Error(), "closed") {
 		t.Fatalf("Accept after Close: %v, want ErrClosed", err)
+	}
+}
+
+// flakyListener fails its first Accept with EMFILE, a temporary error,
+// then accepts from l.
+type flakyListener struct {
+	*memstream.Listener
+	failed bool
+}
+
+func (f *flakyListener) Accept(ctx context.Context) (streams.ByteStream, error) {
+	if !f.failed { // only the listener's accept task calls Accept
+		f.failed = true
+		return nil, os.NewSyscallError("accept", syscall.EMFILE)
+	}
+	return f.Listener.Accept(ctx)
+}
+
+// TestListenerTemporaryError: an accept error reaches one Accept, which
+// Serve reports and retries after a pause, and serving goes on.
+func TestListenerTemporaryError(t *testing.T) {
+	ctx := testContext(t)
+	scfg, ccfg := configs(t)
+	ml := memstream.Listen()
+	tl := tlsstream.NewListener(&flakyListener{Listener: ml}, scfg)
+	defer tl.Close()
+	reported := make(chan error, 10)
+	err := taskgroup.Run(ctx, func(ctx context.Context, g *taskgroup.Group) error {
+		serveCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		g.Go(func(context.Context) error {
+			return tl.Serve(serveCtx, echoHandler, nil, streams.OnError(func(err error) { reported <- err }))
+		})
+		return echoClient(ctx, ml, ccfg, "after EMFILE")
+	})
+	if err != nil {
+		t.Fatalf("client: %v", err)
+	}
+	select {
+	case err := <-reported:
+		if !errors.Is(err, syscall.EMFILE) {
+			t.Errorf("Serve reported %v, want EMFILE", err)
+		}
+	default:
+		t.Errorf("Serve reported nothing, want the EMFILE")
 	}
 }

@@ -170,8 +170,8 @@ func (s *Stream) LocalAddr() net.Addr { return s.t.LocalAddr() }
 func (s *Stream) RemoteAddr() net.Addr { return s.t.RemoteAddr() }
 
 // Attribute answers [ConnectionState], [ALPNProtocol], [ServerName] and
-// [PeerCertificates], and asks the stream under it for any other key; see
-// [streams.Extra].
+// [PeerCertificates]. [streams.Extra] finds the other attributes (a
+// socket's addresses and ports) in the stream under it, through Unwrap.
 func (s *Stream) Attribute(key any) (any, bool) {
 	switch key {
 	case ConnectionState:
@@ -182,9 +182,6 @@ func (s *Stream) Attribute(key any) (any, bool) {
 		return s.state.ServerName, true
 	case PeerCertificates:
 		return s.state.PeerCertificates, true
-	}
-	if a, ok := s.under.(streams.Attributer); ok {
-		return a.Attribute(key)
 	}
 	return nil, false
 }

@@ -529,31 +529,73 @@ func TestClosePrompt(t *testing.T) {
 	}
 }
 
+// fullPipePair is pipePair whose client sends records of the full size
+// from the start (crypto/tls otherwise starts with small ones).
+func fullPipePair(t *testing.T) (client, server *tlsstream.Stream) {
+	scfg, ccfg := configs(t)
+	ccfg.DynamicRecordSizingDisabled = true
+	a, b := memstream.Pipe()
+	return mustPair(t, a, b, ccfg, scfg, nil, nil)
+}
+
+// fillPipe sends whole TLS 1.3 records from c until its memstream.Pipe
+// has fewer free bytes than a close_notify record needs (24), without
+// ever blocking, so the stream stays sound. It returns how many bytes of
+// data it sent.
+func fillPipe(t *testing.T, ctx context.Context, c *tlsstream.Stream) int {
+	t.Helper()
+	if v := c.ConnectionState().Version; v != tls.VersionTLS13 {
+		t.Fatalf("TLS version %x; the record sizes below are TLS 1.3's", v)
+	}
+	const overhead = 5 + 1 + 16 // header, inner content type, AEAD tag
+	free, sent := memstream.PipeBufferSize, 0
+	for free > 10 {
+		n := min(16384, free-overhead-10)
+		if err := c.Send(ctx, make([]byte, n)); err != nil {
+			t.Fatalf("filling the pipe: %v", err)
+		}
+		free -= n + overhead
+		sent += n
+	}
+	return sent
+}
+
 // TestCloseNotifyWhenPeerNotReading: Close waits a little for its
 // close_notify when the transport is full, then closes anyway.
 func TestCloseNotifyWhenPeerNotReading(t *testing.T) {
 	ctx := testContext(t)
-	c, s := pipePair(t, nil, nil)
-	// Fill the pipe with whole records, without breaking the stream.
-	chunk := make([]byte, 1024)
-	for {
-		sctx, stop := context.WithTimeout(ctx, 50*time.Millisecond)
-		err := c.Send(sctx, chunk)
-		stop()
-		if err != nil {
-			break // cancelled while blocked: the pipe is full
-		}
-	}
+	c, s := fullPipePair(t)
+	sent := fillPipe(t, ctx, c)
 	start := time.Now()
-	c.Close()
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("Close took %v; want it prompt", d)
+	if err := c.Close(); err != nil {
+		t.Errorf("Close: %v, want nil", err)
 	}
-	// The server gets data and then a broken stream: no close_notify.
-	_, err := receiveAll(ctx, s)
-	if !errors.Is(err, streams.ErrBroken) {
-		t.Errorf("server's last Receive: %v, want ErrBroken", err)
+	if d := time.Since(start); d < 50*time.Millisecond || d > 2*time.Second {
+		t.Errorf("Close took %v; want it to wait about 100 ms for the close_notify", d)
 	}
+	// The server gets the data, then a broken stream: no close_notify.
+	got, err := receiveAll(ctx, s)
+	if len(got) != sent || !errors.Is(err, streams.ErrBroken) {
+		t.Errorf("server received %d bytes, %v; want %d bytes, ErrBroken", len(got), err, sent)
+	}
+}
+
+// TestSendEOFCancelled: a close_notify that cannot be written is
+// cancellable, and leaves the stream broken.
+func TestSendEOFCancelled(t *testing.T) {
+	ctx := testContext(t)
+	c, s := fullPipePair(t)
+	fillPipe(t, ctx, c)
+	sctx, stop := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer stop()
+	if err := c.SendEOF(sctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("SendEOF on a full transport: %v, want context.DeadlineExceeded", err)
+	}
+	if err := c.Send(ctx, []byte("x")); !errors.Is(err, streams.ErrBroken) || !strings.Contains(err.Error(), "SendEOF") {
+		t.Errorf("Send after: %v, want ErrBroken naming SendEOF", err)
+	}
+	// The server may read what came before; the rest is lost.
+	s.Close()
 }
 
 func TestConcurrentSendAndReceive(t *testing.T) {
