@@ -3,6 +3,7 @@ package tlsstream
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"log/slog"
 	"sync"
@@ -17,6 +18,10 @@ import (
 // bound, it stops accepting from the listener under it, so that further
 // clients wait in that listener's backlog.
 const maxPending = 128
+
+// errNilAccept is the error of a listener under a Listener whose Accept
+// returned neither a stream nor an error.
+var errNilAccept = errors.New("tlsstream: the listener under the TLS listener accepted a nil stream")
 
 // Listener is a TLS listener over any [streams.Listener] of byte streams
 // (AnyIO's TLSListener). Make one with [NewListener]; the zero value is
@@ -70,6 +75,9 @@ func NewListener[T streams.ByteStream](l streams.Listener[T], cfg *tls.Config, o
 			c, err := l.Accept(ctx)
 			if err != nil {
 				return nil, err
+			}
+			if any(c) == nil {
+				return nil, errNilAccept
 			}
 			return c, nil
 		},

@@ -338,3 +338,17 @@ func TestListenerTemporaryError(t *testing.T) {
 		t.Errorf("Serve reported nothing, want the EMFILE")
 	}
 }
+
+// nilListener accepts nil streams without an error: a broken listener.
+type nilListener struct{ *memstream.Listener }
+
+func (nilListener) Accept(context.Context) (streams.ByteStream, error) { return nil, nil }
+
+func TestListenerNilAccept(t *testing.T) {
+	scfg, _ := configs(t)
+	tl := tlsstream.NewListener(nilListener{memstream.Listen()}, scfg)
+	defer tl.Close()
+	if _, err := tl.Accept(testContext(t)); err == nil || !strings.Contains(err.Error(), "nil stream") {
+		t.Fatalf("Accept over a listener that accepts nil: %v, want an error saying so", err)
+	}
+}

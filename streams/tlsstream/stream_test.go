@@ -655,3 +655,15 @@ func TestZeroOption(t *testing.T) {
 		t.Fatal("a zero Option stopped the handshake")
 	}
 }
+
+func TestClientNeedsServerName(t *testing.T) {
+	a, b := memstream.Pipe()
+	defer b.Close()
+	_, err := tlsstream.Client(testContext(t), a, &tls.Config{})
+	if err == nil || !strings.Contains(err.Error(), "ServerName") {
+		t.Fatalf("Client without ServerName: %v, want an error naming ServerName", err)
+	}
+	if err := a.Send(testContext(t), []byte("x")); !errors.Is(err, streams.ErrClosed) {
+		t.Errorf("Send on the transport after the failure: %v, want ErrClosed", err)
+	}
+}
