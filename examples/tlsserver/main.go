@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	addr, _ := streams.Extra(tcp, sockets.LocalAddr)
 	fmt.Fprintf(stdout, "tlsserver: listening on %v\n", addr)
 
-	if err := streams.Serve(ctx, listener, handle, nil); err != nil {
+	if err := listener.Serve(ctx, handle, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "tlsserver: %v: shut down cleanly\n", context.Cause(ctx))
