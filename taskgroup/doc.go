@@ -11,9 +11,10 @@
 //		return nil
 //	})
 //
-// [New] and [Group.Wait] are the errgroup form: code written for
-// errgroup.WithContext moves over by changing the import and the
-// constructor, and giving each task a ctx parameter:
+// [New] and [Group.Wait] are the errgroup form, and the zero [Group] works
+// as errgroup's does (a group in context.Background): code written for
+// errgroup moves over by changing the import and giving each task a ctx
+// parameter:
 //
 //	g, ctx := taskgroup.New(ctx)
 //	g.Go(func(ctx context.Context) error { return fetch(ctx, url) })
@@ -26,21 +27,29 @@
 //     with its error as context.Cause; [Group.Cancel] cancels it on purpose.
 //   - Errors are not lost. Wait returns nil, the one error itself
 //     (unwrapped), or several joined (first failure first), leaving out the
-//     cancellation errors that the group's own cancellation caused. A
-//     cancellation from outside the group comes back once.
+//     cancellation errors that the group's own cancellation caused, and
+//     counting an error identical to the one that cancelled the group (a
+//     task returning context.Cause(ctx)) as that failure. A cancellation
+//     from outside the group comes back once.
 //   - Panics are recovered, cancel the group, and are raised again from
 //     Wait or Run as a [*PanicError] carrying the task's stack, once every
 //     task has returned ([PanicsAsErrors] returns them instead).
 //   - [Start] runs a task and waits until it reports that it is ready,
-//     with a value: "listen, then tell me the address" in one call.
-//   - A Go waiting for a slot under [Group.SetLimit] gives up when the
-//     group is cancelled, instead of starting a task that is already
-//     cancelled.
+//     with a value: "listen, then tell me the address" in one call. Until
+//     then the caller's ctx cancels it; a start cancelled by its caller
+//     never reaches the group.
+//   - A task handed to the group always runs, with the group's context,
+//     even when the group is already cancelled, so that it always owns what
+//     it was given. Under [Group.SetLimit], Go waits for a slot only while
+//     the group is not cancelled; a cancelled group starts tasks at once.
+//   - When Run's body ends with runtime.Goexit (t.Fatal in a test), Run
+//     cancels the group and waits for its tasks before the goroutine
+//     unwinds: no task outlives a failed test.
 //   - Named tasks ([Group.GoNamed]) carry runtime/pprof labels, so that a
 //     goroutine profile shows which group and task each goroutine is, and
 //     [Tasks] lists those still running.
 //
 // A task that never returns keeps Wait waiting: every task must honour its
 // ctx. Mistakes (a nil function, Go after Wait returned, SetLimit while
-// tasks run) panic with a "taskgroup: " message.
+// tasks run, started called twice) panic with a "taskgroup: " message.
 package taskgroup

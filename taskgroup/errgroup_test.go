@@ -1,7 +1,6 @@
 package taskgroup_test
 
 // The tests of golang.org/x/sync/errgroup, ported to taskgroup's API.
-// TestZeroGroup does not apply: the zero Group is not usable.
 
 import (
 	"context"
@@ -61,6 +60,44 @@ func TestFirstError(t *testing.T) {
 			t.Errorf("Wait().Unwrap() = %v, want [%v %v]", got, err1, err2)
 		}
 	})
+}
+
+// errgroup's TestZeroGroup, less its Go after Wait (which panics here):
+// the zero Group collects its tasks' errors.
+func TestZeroGroupErrors(t *testing.T) {
+	err1 := errors.New("taskgroup_test: 1")
+	err2 := errors.New("taskgroup_test: 2")
+	tests := []struct {
+		name string
+		errs []error
+	}{
+		{name: "none"},
+		{name: "nil", errs: []error{nil}},
+		{name: "one", errs: []error{err1}},
+		{name: "one and nil", errs: []error{err1, nil}},
+		{name: "two and nil", errs: []error{err1, nil, err2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var g taskgroup.Group
+			var want []error
+			for _, err := range tt.errs {
+				g.Go(func(context.Context) error { return err })
+				if err != nil {
+					want = append(want, err)
+				}
+			}
+			err := g.Wait()
+			if len(want) == 0 && err != nil {
+				t.Errorf("Wait() = %v, want nil", err)
+			}
+			for _, w := range want {
+				if !errors.Is(err, w) {
+					t.Errorf("Wait() = %v, want it to hold %v", err, w)
+				}
+			}
+		})
+	}
 }
 
 func TestWithContext(t *testing.T) {

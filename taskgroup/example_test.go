@@ -109,3 +109,20 @@ func ExampleGroup_SetLimit() {
 	// Output:
 	// 30 <nil>
 }
+
+func ExampleGroup() {
+	// The zero Group works as errgroup's does: a group in
+	// context.Background.
+	var g taskgroup.Group
+	sizes := make([]int, 3)
+	for i, name := range []string{"a.txt", "bb.txt", "ccc.txt"} {
+		g.Go(func(ctx context.Context) error {
+			sizes[i] = len(name)
+			return nil
+		})
+	}
+	err := g.Wait()
+	fmt.Println(sizes, err)
+	// Output:
+	// [5 6 7] <nil>
+}

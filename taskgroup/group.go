@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/tether-go/tether/cancel"
+	"github.com/tether-go/tether/internal/cancelerr"
 	"github.com/tether-go/tether/internal/panics"
 )
 
@@ -31,8 +32,7 @@ import (
 // Wait has returned panics. A task costs a goroutine and one small
 // allocation, as errgroup's does.
 type Group struct {
-	// Read by every Go, written once: kept apart from running, which
-	// every task writes.
+	// Read by every Go, written once.
 	ready          atomic.Bool // scope and ctx are set (by New, or on first use)
 	waited         atomic.Bool // Wait has returned: the group takes no more tasks
 	panicsAsErrors bool
@@ -40,8 +40,6 @@ type Group struct {
 	ctx            context.Context
 	sem            chan struct{} // one element per task holding a slot; nil: no limit
 	name           string
-
-	_ [64]byte // a cache line between what Go reads and what tasks write
 
 	// running counts the tasks started and not yet finished, and is what
 	// Wait waits on (a sync.WaitGroup would be a second counter, which
@@ -454,6 +452,11 @@ func (g *Group) Wait() error {
 // held.
 func (g *Group) settle() {
 	g.waited.Store(true)
+	g.waitPanic = g.panicked
+	if len(g.errs) == 0 {
+		g.scope.Close(nil)
+		return
+	}
 	var cause error // the failure that cancelled the group
 	if g.cause > 0 {
 		cause = g.errs[g.cause-1]
@@ -469,7 +472,7 @@ func (g *Group) settle() {
 			// it was itself a cancellation, it stands for any that came
 			// from outside.
 			kept = append(kept, err)
-			outsideSeen = outsideSeen || isCancellation(err)
+			outsideSeen = outsideSeen || cancelerr.Only(err)
 			continue
 		case cause != nil && sameError(err, cause):
 			continue // the same failure, returned again (context.Cause)
@@ -483,7 +486,7 @@ func (g *Group) settle() {
 		rest := g.scope.Close(err)
 		switch {
 		case rest == nil:
-		case !isCancellation(rest):
+		case !cancelerr.Only(rest):
 			if cause == nil && sameError(rest, outside) {
 				// The cause of a cancellation from outside, returned by
 				// the tasks (context.Cause): reported once.
@@ -500,7 +503,6 @@ func (g *Group) settle() {
 		}
 	}
 	g.scope.Close(nil)
-	g.waitPanic = g.panicked
 	switch len(kept) {
 	case 0:
 	case 1:

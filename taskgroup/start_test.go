@@ -162,7 +162,7 @@ func TestStartPanicBeforeStarted(t *testing.T) {
 	})
 }
 
-func TestStartContextCancelBeforeStarted(t *testing.T) {
+func TestStartCallerCancelBeforeStarted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g, gctx := taskgroup.New(context.Background())
 		sibling := make(chan struct{})
@@ -176,7 +176,7 @@ func TestStartContextCancelBeforeStarted(t *testing.T) {
 			return cancel.Sleep(ctx, time.Hour) // never gets to started
 		})
 		if !cancel.IsCancelled(err) {
-			t.Fatalf("StartContext = %v, want a cancellation", err)
+			t.Fatalf("Start = %v, want a cancellation", err)
 		}
 		if got := caller.Close(err); got != nil {
 			t.Errorf("caller.Close(err) = %v, want nil: the caller's own cancellation", got)
@@ -197,7 +197,7 @@ func TestStartContextCancelBeforeStarted(t *testing.T) {
 	})
 }
 
-func TestStartContextCancelAfterStarted(t *testing.T) {
+func TestStartCallerCancelAfterStarted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g, _ := taskgroup.New(context.Background())
 		caller, cctx := cancel.Open(context.Background())
@@ -208,7 +208,7 @@ func TestStartContextCancelAfterStarted(t *testing.T) {
 			return taskErr
 		})
 		if err != nil {
-			t.Fatalf("StartContext = %v, want nil", err)
+			t.Fatalf("Start = %v, want nil", err)
 		}
 		caller.Cancel()
 		caller.Close(nil)
