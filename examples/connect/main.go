@@ -1,8 +1,10 @@
 // Command connect connects to a TCP port with sockets.ConnectTCP, which
 // implements Happy Eyeballs v2 (RFC 8305) with a task group, and shows how
-// it went: the DNS answers (AAAA and A are asked at once), which address
-// connected, how long it took, and why that one won; or, when every
-// attempt failed, each attempt's error in the order they were made.
+// it went: the DNS answers (AAAA and A are asked at once), each attempt —
+// when it started and why (the first; the one before failed; the one
+// before had no answer within the delay) and how it ended (connected,
+// failed, abandoned once another won) — and which address won, and why;
+// or, when every attempt failed, each attempt's error.
 //
 //	go run ./examples/connect localhost 7000
 //	go run ./examples/connect -delay 100ms example.com 443
@@ -16,10 +18,10 @@
 // delay and wins); and the AAAA answer is slow (ConnectTCP waits 50 ms
 // for it, then goes on with IPv4).
 //
-// What it prints of DNS it sees through the sockets.Resolver option. The
-// attempts themselves are not observable from outside ConnectTCP (it has
-// no trace hook yet), so on success the reason is told from the winner,
-// the time it took and the delay.
+// The DNS answers come through the sockets.Resolver option; the attempts
+// through net's dial trace (net/http/httptrace's ConnectStart and
+// ConnectDone, which net.Dialer calls for any dial whose ctx carries them,
+// HTTP or not), since ConnectTCP dials with a net.Dialer under ctx.
 package main
 
 import (
@@ -29,6 +31,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http/httptrace"
 	"net/netip"
 	"os"
 	"strconv"
@@ -83,21 +86,34 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	})
 }
 
-// A tracer prints events with the time since the connection started, and
-// keeps what the resolver answered.
+// A tracer prints what happens during one ConnectTCP, with the time since
+// it started: the resolver's answers, seen through the sockets.Resolver
+// option, and each attempt, seen through net's dial trace, which
+// net/http/httptrace installs in ctx and net.Dialer (under ConnectTCP)
+// calls for every address it dials.
 type tracer struct {
 	w     io.Writer
 	start time.Time
 
-	mu      sync.Mutex
-	addrs   int  // addresses the resolver gave
-	gaveUp6 bool // ConnectTCP went on without the AAAA answer
+	mu       sync.Mutex
+	addrs    int  // addresses the resolver gave
+	gaveUp6  bool // ConnectTCP went on without the AAAA answer
+	attempts []*attempt
+}
+
+// attempt is one connection attempt.
+type attempt struct {
+	addr         string
+	afterFailure bool // it started because the one before it had failed
+	done         bool
+	err          error
 }
 
 func (t *tracer) printf(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	fmt.Fprintf(t.w, "  %8s  %s\n", "+"+roundDuration(time.Since(t.start)).String(), fmt.Sprintf(format, args...))
+	fmt.Fprintf(t.w, "  %8s  %s\n", "+"+roundDuration(time.Since(t.start)).String(), line)
 }
 
 func roundDuration(d time.Duration) time.Duration {
@@ -131,13 +147,67 @@ func (t *tracer) resolver(r sockets.HostResolver) sockets.HostResolver {
 	})
 }
 
+// trace returns ctx with hooks that report each attempt. The hooks run in
+// the attempts' goroutines, several at once.
+func (t *tracer) trace(ctx context.Context, delay time.Duration) context.Context {
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		ConnectStart: func(network, addr string) {
+			t.mu.Lock()
+			a := &attempt{addr: addr}
+			n := len(t.attempts)
+			why := "started"
+			if n > 0 {
+				prev := t.attempts[n-1]
+				a.afterFailure = prev.done && prev.err != nil
+				if a.afterFailure {
+					why = fmt.Sprintf("started at once: attempt %d failed", n)
+				} else {
+					why = fmt.Sprintf("started: attempt %d had no answer after %v", n, delay)
+				}
+			}
+			t.attempts = append(t.attempts, a)
+			t.mu.Unlock()
+			t.printf("attempt %d: %s %s", n+1, addr, why)
+		},
+		ConnectDone: func(network, addr string, err error) {
+			t.mu.Lock()
+			n := 0
+			for i, a := range t.attempts {
+				if a.addr == addr && !a.done {
+					a.done, a.err, n = true, err, i+1
+					break
+				}
+			}
+			t.mu.Unlock()
+			switch {
+			case err == nil:
+				t.printf("attempt %d: %s connected", n, addr)
+			case errors.Is(err, context.Canceled):
+				t.printf("attempt %d: %s abandoned: the race is over", n, addr)
+			default:
+				t.printf("attempt %d: %s failed: %v", n, addr, unwrapOp(err))
+			}
+		},
+	})
+}
+
+// unwrapOp drops the "dial tcp6 [::1]:7000: " that net puts before the
+// reason, which the line already says.
+func unwrapOp(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
+
 // connect connects to host and port, printing what happens, and returns
 // the address that won.
 func connect(ctx context.Context, w io.Writer, host string, port int, delay time.Duration, r sockets.HostResolver) (netip.AddrPort, error) {
 	t := &tracer{w: w, start: time.Now()}
 	t.printf("connecting to %s (Happy Eyeballs delay %v)", net.JoinHostPort(host, strconv.Itoa(port)), delay)
-	conn, err := sockets.ConnectTCP(ctx, host, port, sockets.Resolver(t.resolver(r)), sockets.HappyEyeballsDelay(delay))
-	took := time.Since(t.start)
+	conn, err := sockets.ConnectTCP(t.trace(ctx, delay), host, port,
+		sockets.Resolver(t.resolver(r)), sockets.HappyEyeballsDelay(delay))
 	var ce *sockets.ConnectError
 	switch {
 	case errors.As(err, &ce):
@@ -154,28 +224,39 @@ func connect(ctx context.Context, w io.Writer, host string, port int, delay time
 	remote, _ := streams.Extra(conn, sockets.RemoteAddr)
 	local, _ := streams.Extra(conn, sockets.LocalAddr)
 	won := remote.(*net.TCPAddr).AddrPort()
-	t.printf("connected to %v from %v: %s", won, local, t.why(won.Addr(), took, delay))
+	t.printf("connected to %v from %v: %s", won, local, t.why(won))
 	return won, nil
 }
 
-// why tells, from the resolver's answers, the winner and the time it
-// took, why the winner won.
-func (t *tracer) why(won netip.Addr, took, delay time.Duration) string {
+// why tells why the attempt to won won, from what the tracer saw. Every
+// attempt has ended: ConnectTCP returns only then.
+func (t *tracer) why(won netip.AddrPort) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	family := "IPv4"
-	if won.Is6() && !won.Is4In6() {
+	if won.Addr().Is6() && !won.Addr().Is4In6() {
 		family = "IPv6"
 	}
+	k := 0
+	for i, a := range t.attempts {
+		if a.done && a.err == nil {
+			k = i + 1
+			break
+		}
+	}
 	switch {
+	case k == 0:
+		return family + ", by a path the trace did not see" // ConnectTCP dialled without net.Dialer
 	case t.gaveUp6 && family == "IPv4":
-		return "A answered and AAAA did not within 50 ms (RFC 8305's resolution delay): IPv4 went ahead alone"
+		return "A answered and AAAA did not within 50 ms (RFC 8305's resolution delay), so IPv4 went ahead alone"
 	case t.addrs <= 1:
 		return "the only address"
-	case took < delay:
-		return family + " connected within the delay: it was tried first, or the attempts before it failed at once"
+	case k == 1:
+		return fmt.Sprintf("the first attempt (%s, the family RFC 8305 tries first here) answered", family)
+	case t.attempts[k-1].afterFailure:
+		return fmt.Sprintf("attempt %d failed, so attempt %d (%s) started at once, without waiting for the delay, and won", k-1, k, family)
 	}
-	return fmt.Sprintf("no earlier attempt connected within the delay (%v each), so this %s attempt started alongside them, and connected first", delay, family)
+	return fmt.Sprintf("the attempts before it did not answer within the delay, so attempt %d (%s) started alongside them, and connected first", k, family)
 }
 
 // A scenario is one staged race of -demo.

@@ -30,11 +30,19 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("run -demo = %v, want nil; output:\n%s", err, &out)
 	}
 	for _, want := range []string{
-		"IPv6 connected within the delay",
-		"IPv4 connected within the delay",
-		"no earlier attempt connected within the delay (100ms each), so this IPv4 attempt started",
+		// Both answer.
+		"the first attempt (IPv6, the family RFC 8305 tries first here) answered",
+		// ::1 refuses.
+		"failed: connect: connection refused",
+		"started at once: attempt 1 failed",
+		"attempt 1 failed, so attempt 2 (IPv4) started at once, without waiting for the delay, and won",
+		// ::1 never answers.
+		"started: attempt 1 had no answer after 100ms",
+		"abandoned: the race is over",
+		"the attempts before it did not answer within the delay, so attempt 2 (IPv4) started alongside them",
+		// AAAA is late.
 		"AAAA demo.test: given up",
-		"IPv4 went ahead alone",
+		"so IPv4 went ahead alone",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q; got:\n%s", want, &out)
@@ -60,6 +68,9 @@ func TestConnect(t *testing.T) {
 		t.Fatalf("run = %v, want nil; output:\n%s", err, &out)
 	}
 	if want := "connected to 127.0.0.1:" + port; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q; got:\n%s", want, &out)
+	}
+	if want := "attempt 1: 127.0.0.1:" + port + " connected"; !strings.Contains(out.String(), want) {
 		t.Errorf("output lacks %q; got:\n%s", want, &out)
 	}
 	if want := "the only address"; !strings.Contains(out.String(), want) {
