@@ -216,3 +216,30 @@ func TestAsConnAddrThroughWrappers(t *testing.T) {
 		})
 	}
 }
+
+// TestExtraAllocatesNothing: walking a chain costs no allocation, but
+// for the slice that an Unwrap() []any returns (Staple's).
+func TestExtraAllocatesNothing(t *testing.T) {
+	inner := newFakeStream("inner", nil)
+	inner.attrs = map[any]any{keyCount: 7}
+	overlaid := &overlay{ByteStream: inner}
+	for _, tt := range []struct {
+		name string
+		s    any
+		want float64
+	}{
+		{name: "Reader of Buffered of a wrapper", s: streams.Reader(context.Background(), streams.NewBuffered(overlaid)), want: 0},
+		{name: "AsConn of Staple", s: streams.AsConn(streams.Staple(sendOnly{}, overlaid)), want: 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			allocs := testing.AllocsPerRun(100, func() {
+				if n, ok := streams.Extra(tt.s, keyCount); !ok || n != 7 {
+					t.Fatalf("Extra = %d, %v; want 7, true", n, ok)
+				}
+			})
+			if allocs != tt.want {
+				t.Errorf("Extra: %v allocations, want %v", allocs, tt.want)
+			}
+		})
+	}
+}
