@@ -3,52 +3,23 @@ package cancel
 import (
 	"context"
 	"errors"
+
+	"github.com/tether-go/tether/internal/cancelerr"
 )
 
 // ErrTimeout is returned by [FailAfter] when its deadline passed before the
-// work finished. errors.Is(err, context.DeadlineExceeded) also holds for it.
-var ErrTimeout error = timeoutError{}
+// work finished. errors.Is(err, context.DeadlineExceeded) also holds for it,
+// and, as context.DeadlineExceeded does, it has a Timeout method that
+// reports true, so that checks written for net.Error and os.IsTimeout
+// (errors.As to interface{ Timeout() bool }) see a timeout.
+var ErrTimeout error = cancelerr.ErrTimeout
 
-type timeoutError struct{}
-
-func (timeoutError) Error() string { return "cancel: timed out" }
-
-func (timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
-
-// isCancellation reports whether err is a cancellation and nothing else:
-// a chain that reaches context.Canceled or context.DeadlineExceeded, or, for
-// an error that joins several, one whose every part is such. It is stricter
-// than [IsCancelled], for which one cancelled part is enough, because a
-// scope must not catch, and so drop, failures that travel with a
-// cancellation. A timeout ([ErrTimeout]) is not a cancellation here, but an
-// [*Error] whose cause is one is: a sibling cancelled because a FailAfter
-// timed out is a cancellation, which the scope that caused it catches.
-func isCancellation(err error) bool {
-	for err != nil {
-		switch e := err.(type) {
-		case *Error:
-			return true
-		case timeoutError:
-			return false
-		case interface{ Unwrap() []error }:
-			errs := e.Unwrap()
-			for _, err := range errs {
-				if !isCancellation(err) {
-					return false
-				}
-			}
-			return len(errs) > 0
-		}
-		if err == context.Canceled || err == context.DeadlineExceeded {
-			return true
-		}
-		if x, ok := err.(interface{ Is(error) bool }); ok && (x.Is(context.Canceled) || x.Is(context.DeadlineExceeded)) {
-			return true
-		}
-		err = errors.Unwrap(err)
-	}
-	return false
-}
+// isCancellation reports whether err is a cancellation and nothing else,
+// which a scope may catch: the module's one rule, [cancelerr.Only]. A
+// timeout ([ErrTimeout]) is not a cancellation there, but an [*Error] whose
+// cause is one is: a sibling cancelled because a FailAfter timed out is a
+// cancellation, which the scope that caused it catches.
+func isCancellation(err error) bool { return cancelerr.Only(err) }
 
 // IsCancelled reports whether err is a cancellation error: whether
 // errors.Is(err, context.Canceled) or errors.Is(err, context.DeadlineExceeded)
@@ -74,6 +45,12 @@ func (e *Error) Error() string {
 	}
 	return e.Err.Error() + ": " + e.Cause.Error()
 }
+
+// Is reports whether target is e.Err. errors.Is reaches Err and Cause
+// through Unwrap alone; Is says, in addition, that the error is what its Err
+// is, a cancellation, whatever its Cause: a task cancelled because a sibling
+// failed returns a cancellation, not that sibling's failure.
+func (e *Error) Is(target error) bool { return target == e.Err }
 
 // Unwrap returns Err and Cause.
 func (e *Error) Unwrap() []error { return []error{e.Err, e.Cause} }

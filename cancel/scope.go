@@ -46,6 +46,19 @@ type Scope struct {
 	// closed is written under mu, and atomic so that closeOnPanic can read
 	// it without taking the lock.
 	closed atomic.Bool
+
+	// The context's machinery (context.go). timed is set, for good, when
+	// the scope first has a deadline of its own; from then on, derived
+	// contexts attach through AfterFunc. Under mu: the list of functions
+	// registered with AfterFunc, whether it has run (fired), whether the
+	// parent is watched, and how to stop watching it.
+	timed       atomic.Bool
+	first, last *entry
+	fired       bool
+	watched     bool
+	unwatch     func() bool
+	carrierOnce sync.Once
+	carrier     context.Context
 }
 
 // Open opens a cancel scope inside ctx and returns it with its context. The
@@ -74,7 +87,7 @@ func Open(ctx context.Context, opts ...Option) (*Scope, context.Context) {
 	if cfg.hasDeadline {
 		s.mu.Lock()
 		s.setDeadlineLocked(cfg.deadline)
-		s.mu.Unlock()
+		s.unlockRun()
 	}
 	return s, &s.ctx
 }
@@ -94,7 +107,7 @@ func (s *Scope) CancelWithCause(err error) {
 	}
 	s.mu.Lock()
 	s.cancelLocked(err)
-	s.mu.Unlock()
+	s.unlockRun()
 }
 
 func (s *Scope) cancelLocked(cause error) {
@@ -110,7 +123,7 @@ func (s *Scope) cancelLocked(cause error) {
 	// could have cancelled the context before it. Otherwise compare causes;
 	// an error that is not comparable then counts as having lost, the safe
 	// side (an enclosing scope's cancellation is never caught by mistake).
-	s.won = s.parent.Err() == nil || sameError(context.Cause(&s.ctx), cause)
+	s.won = s.parent.Err() == nil || sameError(context.Cause(s.ctx.Context), cause)
 }
 
 // Deadline returns the scope's own deadline, or the zero time when it has
@@ -135,12 +148,15 @@ func (s *Scope) Deadline() time.Time {
 // is always its own, or derive the context after moving the deadline.
 func (s *Scope) SetDeadline(t time.Time) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.setDeadlineLocked(t)
+	s.unlockRun()
 }
 
 func (s *Scope) setDeadlineLocked(t time.Time) {
 	s.deadline = t
+	if !t.IsZero() {
+		s.timed.Store(true)
+	}
 	if s.cancelCalled || s.closed.Load() {
 		return
 	}
@@ -180,15 +196,14 @@ func (s *Scope) stopTimerLocked() {
 // clock (a deadline given without a monotonic reading).
 func (s *Scope) onTimer() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.deadline.IsZero() || s.cancelCalled || s.closed.Load() {
-		return
+	switch {
+	case s.deadline.IsZero() || s.cancelCalled || s.closed.Load():
+	case time.Until(s.deadline) > 0:
+		s.armLocked(time.Until(s.deadline))
+	default:
+		s.expireLocked()
 	}
-	if d := time.Until(s.deadline); d > 0 {
-		s.armLocked(d)
-		return
-	}
-	s.expireLocked()
+	s.unlockRun()
 }
 
 func (s *Scope) expireLocked() {
@@ -243,20 +258,23 @@ func (s *Scope) Shielded() bool { return s.shielded }
 // its err.
 func (s *Scope) Close(err error) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var unwatch func() bool
 	if !s.closed.Load() {
 		s.closed.Store(true)
 		s.stopTimerLocked()
 		s.cancelFn(errClosed)
+		unwatch, s.unwatch = s.unwatch, nil
 	}
-	if err == nil || !s.cancelCalled || !s.won {
-		return err
+	if err != nil && s.cancelCalled && s.won {
+		var caught bool
+		err, caught = s.catchLocked(err)
+		s.caught = s.caught || caught
 	}
-	rest, caught := s.catchLocked(err)
-	if caught {
-		s.caught = true
+	s.unlockRun()
+	if unwatch != nil {
+		unwatch()
 	}
-	return rest
+	return err
 }
 
 // catchLocked returns err less the cancellation errors that this scope
@@ -327,46 +345,3 @@ func sameError(a, b error) bool {
 	}
 	return a == b
 }
-
-// scopeCtx is the scope's context. It embeds a standard cancel context, so
-// that contexts derived from it attach to that one directly (no goroutine
-// per derived context, see context.propagateCancel) and context.Cause works;
-// it overrides Deadline, which can move, and Err, to report a deadline.
-type scopeCtx struct {
-	context.Context
-	s *Scope
-}
-
-func (c *scopeCtx) Deadline() (time.Time, bool) {
-	c.s.mu.Lock()
-	own := c.s.deadline
-	c.s.mu.Unlock()
-	var outer time.Time
-	var ok bool
-	if !c.s.shielded {
-		outer, ok = c.Context.Deadline()
-	}
-	switch {
-	case own.IsZero():
-		return outer, ok
-	case ok && outer.Before(own):
-		return outer, true
-	default:
-		return own, true
-	}
-}
-
-func (c *scopeCtx) Err() error {
-	err := c.Context.Err()
-	if err == context.Canceled {
-		// A deadline cancels through the cancel function, which records
-		// Canceled; report it as a deadline, also for scopes nested in
-		// a scope whose deadline passed.
-		if _, ok := context.Cause(c.Context).(*deadlineError); ok {
-			return context.DeadlineExceeded
-		}
-	}
-	return err
-}
-
-func (c *scopeCtx) String() string { return "cancel.Scope context" }

@@ -1,0 +1,328 @@
+package cancel_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/tether-go/tether/cancel"
+)
+
+type derivedKey struct{}
+
+// derivations are the ways code inside a scope derives a context of its
+// own, as net/http, gRPC and any library do.
+//
+// async marks the one way that the context package attaches with a
+// goroutine to a scope that a deadline may end: through a context that
+// wraps the scope's with values only (see cancel/context.go).
+var derivations = []struct {
+	name   string
+	async  bool
+	derive func(ctx context.Context) (context.Context, func())
+}{
+	{"WithCancel", false, func(ctx context.Context) (context.Context, func()) { return context.WithCancel(ctx) }},
+	{"WithCancelCause", false, func(ctx context.Context) (context.Context, func()) {
+		c, cancel := context.WithCancelCause(ctx)
+		return c, func() { cancel(nil) }
+	}},
+	{"WithTimeout", false, func(ctx context.Context) (context.Context, func()) { return context.WithTimeout(ctx, time.Hour) }},
+	{"WithValue", false, func(ctx context.Context) (context.Context, func()) {
+		return context.WithValue(ctx, derivedKey{}, 1), func() {}
+	}},
+	{"WithCancel of WithValue", true, func(ctx context.Context) (context.Context, func()) {
+		return context.WithCancel(context.WithValue(ctx, derivedKey{}, 1))
+	}},
+	{"WithCancel of WithCancel", false, func(ctx context.Context) (context.Context, func()) {
+		c1, cancel1 := context.WithCancel(ctx)
+		c2, cancel2 := context.WithCancel(c1)
+		return c2, func() { cancel2(); cancel1() }
+	}},
+}
+
+// endings are the ways a deadline ends a scope: each returns the scope
+// whose context the work derives from, after setting things up, and how
+// long after the start the deadline falls.
+var endings = []struct {
+	name string
+	open func(t *testing.T, ctx context.Context) (context.Context, time.Duration, func())
+}{
+	{"own deadline", func(t *testing.T, ctx context.Context) (context.Context, time.Duration, func()) {
+		s, sctx := cancel.Open(ctx, cancel.WithTimeout(time.Second))
+		return sctx, time.Second, func() { s.Close(nil) }
+	}},
+	{"deadline set later", func(t *testing.T, ctx context.Context) (context.Context, time.Duration, func()) {
+		s, sctx := cancel.Open(ctx)
+		s.SetDeadline(time.Now().Add(2 * time.Second))
+		return sctx, 2 * time.Second, func() { s.Close(nil) }
+	}},
+	{"deadline moved later", func(t *testing.T, ctx context.Context) (context.Context, time.Duration, func()) {
+		s, sctx := cancel.Open(ctx, cancel.WithTimeout(time.Second))
+		s.SetDeadline(time.Now().Add(3 * time.Second))
+		return sctx, 3 * time.Second, func() { s.Close(nil) }
+	}},
+	{"deadline moved earlier", func(t *testing.T, ctx context.Context) (context.Context, time.Duration, func()) {
+		s, sctx := cancel.Open(ctx, cancel.WithTimeout(time.Hour))
+		s.SetDeadline(time.Now().Add(time.Second))
+		return sctx, time.Second, func() { s.Close(nil) }
+	}},
+	{"outer scope's deadline", func(t *testing.T, ctx context.Context) (context.Context, time.Duration, func()) {
+		outer, octx := cancel.Open(ctx, cancel.WithTimeout(time.Second))
+		inner, ictx := cancel.Open(octx)
+		return ictx, time.Second, func() { inner.Close(nil); outer.Close(nil) }
+	}},
+	{"outer scope's deadline, inner has a later one", func(t *testing.T, ctx context.Context) (context.Context, time.Duration, func()) {
+		outer, octx := cancel.Open(ctx, cancel.WithTimeout(time.Second))
+		inner, ictx := cancel.Open(octx, cancel.WithTimeout(time.Minute))
+		return ictx, time.Second, func() { inner.Close(nil); outer.Close(nil) }
+	}},
+	{"outer scope's deadline through values", func(t *testing.T, ctx context.Context) (context.Context, time.Duration, func()) {
+		outer, octx := cancel.Open(ctx, cancel.WithTimeout(time.Second))
+		inner, ictx := cancel.Open(context.WithValue(octx, derivedKey{}, 2))
+		return ictx, time.Second, func() { inner.Close(nil); outer.Close(nil) }
+	}},
+	{"three scopes deep", func(t *testing.T, ctx context.Context) (context.Context, time.Duration, func()) {
+		a, actx := cancel.Open(ctx, cancel.WithTimeout(time.Second))
+		b, bctx := cancel.Open(actx)
+		c, cctx := cancel.Open(bctx)
+		return cctx, time.Second, func() { c.Close(nil); b.Close(nil); a.Close(nil) }
+	}},
+	{"outer deadline set after inner opened", func(t *testing.T, ctx context.Context) (context.Context, time.Duration, func()) {
+		outer, octx := cancel.Open(ctx)
+		inner, ictx := cancel.Open(octx)
+		outer.SetDeadline(time.Now().Add(time.Second))
+		return ictx, time.Second, func() { inner.Close(nil); outer.Close(nil) }
+	}},
+	{"shielded scope's own deadline", func(t *testing.T, ctx context.Context) (context.Context, time.Duration, func()) {
+		outer, octx := cancel.Open(ctx, cancel.WithTimeout(time.Hour))
+		s, sctx := cancel.Open(octx, cancel.Shielded(), cancel.WithTimeout(time.Second))
+		return sctx, time.Second, func() { s.Close(nil); outer.Close(nil) }
+	}},
+	{"inside a cancellable plain context", func(t *testing.T, ctx context.Context) (context.Context, time.Duration, func()) {
+		pctx, stop := context.WithCancel(ctx)
+		s, sctx := cancel.Open(pctx, cancel.WithTimeout(time.Second))
+		return sctx, time.Second, func() { s.Close(nil); stop() }
+	}},
+}
+
+// TestDerivedSeeDeadline checks that every context derived from a scope's
+// context, in every way, reports context.DeadlineExceeded when a scope's
+// deadline ended it, keeps the deadline as its cause, and is not done a
+// moment before.
+func TestDerivedSeeDeadline(t *testing.T) {
+	for _, end := range endings {
+		for _, d := range derivations {
+			t.Run(end.name+"/"+d.name, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					start := time.Now()
+					sctx, after, closeAll := end.open(t, context.Background())
+					defer closeAll()
+					child, stop := d.derive(sctx)
+					defer stop()
+
+					time.Sleep(after - time.Nanosecond)
+					synctest.Wait()
+					if err := child.Err(); err != nil {
+						t.Fatalf("derived ctx Err() = %v at %v, want nil before the deadline", err, time.Since(start))
+					}
+					<-child.Done()
+					if got := time.Since(start); got != after {
+						t.Errorf("derived ctx done after %v, want %v", got, after)
+					}
+					if err := child.Err(); err != context.DeadlineExceeded {
+						t.Errorf("derived ctx Err() = %v, want context.DeadlineExceeded", err)
+					}
+					if err := sctx.Err(); err != context.DeadlineExceeded {
+						t.Errorf("scope ctx Err() = %v, want context.DeadlineExceeded", err)
+					}
+					cause := context.Cause(child)
+					if !errors.Is(cause, context.DeadlineExceeded) {
+						t.Errorf("context.Cause(derived) = %v, want a deadline", cause)
+					}
+					if cause == context.DeadlineExceeded {
+						t.Errorf("context.Cause(derived) = %v, want the scope's own cause", cause)
+					}
+					if got := context.Cause(sctx); got != cause {
+						t.Errorf("context.Cause(scope ctx) = %v, want %v, the derived ctx's", got, cause)
+					}
+					if err := cancel.Checkpoint(child); !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+						t.Errorf("Checkpoint(derived) = %v, want DeadlineExceeded and not Canceled", err)
+					}
+				})
+			})
+		}
+	}
+}
+
+// cancellations are the ways a scope ends other than a deadline: each
+// must still reach derived contexts as context.Canceled, at once.
+var cancellations = []struct {
+	name   string
+	plain  bool // the cancellation comes from a plain context above the scopes
+	cancel func(s, outer *cancel.Scope, stopParent func())
+}{
+	{"Cancel", false, func(s, outer *cancel.Scope, stopParent func()) { s.Cancel() }},
+	{"CancelWithCause", false, func(s, outer *cancel.Scope, stopParent func()) { s.CancelWithCause(errBoom) }},
+	{"Close", false, func(s, outer *cancel.Scope, stopParent func()) { s.Close(nil) }},
+	{"outer Cancel", false, func(s, outer *cancel.Scope, stopParent func()) { outer.Cancel() }},
+	{"outer Close", false, func(s, outer *cancel.Scope, stopParent func()) { outer.Close(nil) }},
+	{"plain parent cancelled", true, func(s, outer *cancel.Scope, stopParent func()) { stopParent() }},
+}
+
+// TestDerivedSeeCancel checks that a scope cancelled before its deadline
+// (or an enclosing scope cancelled) still reports context.Canceled in
+// derived contexts, and that a cancellation by a scope reaches them before
+// the call that cancelled returns.
+func TestDerivedSeeCancel(t *testing.T) {
+	for _, c := range cancellations {
+		for _, d := range derivations {
+			for _, timed := range []bool{false, true} {
+				name := c.name + "/" + d.name + "/plain scope"
+				if timed {
+					name = c.name + "/" + d.name + "/scope with a deadline"
+				}
+				t.Run(name, func(t *testing.T) {
+					synctest.Test(t, func(t *testing.T) {
+						pctx, stopParent := context.WithCancel(context.Background())
+						defer stopParent()
+						outer, octx := cancel.Open(pctx)
+						defer outer.Close(nil)
+						var opts []cancel.Option
+						if timed {
+							opts = append(opts, cancel.WithTimeout(time.Minute))
+						}
+						s, sctx := cancel.Open(octx, opts...)
+						defer s.Close(nil)
+						child, stop := d.derive(sctx)
+						defer stop()
+
+						time.Sleep(time.Second) // a moment before the deadline
+						c.cancel(s, outer, stopParent)
+						if timed && (c.plain || d.async) {
+							<-child.Done() // may take a goroutine's step
+						}
+						if err := child.Err(); err != context.Canceled {
+							t.Errorf("derived ctx Err() = %v right after the cancellation, want context.Canceled", err)
+						}
+						if err := sctx.Err(); err != context.Canceled {
+							t.Errorf("scope ctx Err() = %v, want context.Canceled", err)
+						}
+						if got, want := context.Cause(child), context.Cause(sctx); got != want {
+							t.Errorf("context.Cause(derived) = %v, want the scope ctx's %v", got, want)
+						}
+						if c.name == "CancelWithCause" && context.Cause(child) != errBoom {
+							t.Errorf("context.Cause(derived) = %v, want errBoom", context.Cause(child))
+						}
+					})
+				})
+			}
+		}
+	}
+}
+
+// TestDerivedNoGoroutine checks that deriving contexts from a scope's
+// context, with or without a deadline, starts no goroutine, and that
+// cancelling them all starts none that stays.
+func TestDerivedNoGoroutine(t *testing.T) {
+	tests := []struct {
+		name   string
+		opts   []cancel.Option
+		derive func(ctx context.Context) (context.Context, context.CancelFunc)
+	}{
+		{"plain scope, WithCancel", nil, context.WithCancel},
+		{"plain scope, WithCancel of WithValue", nil, func(ctx context.Context) (context.Context, context.CancelFunc) {
+			return context.WithCancel(context.WithValue(ctx, derivedKey{}, 1))
+		}},
+		{"scope with a deadline, WithCancel", []cancel.Option{cancel.WithTimeout(time.Second)}, context.WithCancel},
+		{"scope with a deadline, WithTimeout", []cancel.Option{cancel.WithTimeout(time.Second)}, func(ctx context.Context) (context.Context, context.CancelFunc) {
+			return context.WithTimeout(ctx, time.Hour)
+		}},
+		{"scope with a deadline, AfterFunc", []cancel.Option{cancel.WithTimeout(time.Second)}, func(ctx context.Context) (context.Context, context.CancelFunc) {
+			stop := context.AfterFunc(ctx, func() {})
+			return ctx, func() { stop() }
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				parent, stopParent := context.WithCancel(context.Background())
+				defer stopParent()
+				s, sctx := cancel.Open(parent, tt.opts...)
+				before := runtime.NumGoroutine()
+				var children []context.Context
+				var stops []context.CancelFunc
+				for range 100 {
+					c, stop := tt.derive(sctx)
+					children = append(children, c)
+					stops = append(stops, stop)
+				}
+				if got := runtime.NumGoroutine(); got != before {
+					t.Errorf("%d goroutines after deriving 100 contexts, want %d", got, before)
+				}
+				// Half are cancelled by their own cancel, half with the scope.
+				for _, stop := range stops[:50] {
+					stop()
+				}
+				s.Close(nil)
+				for _, c := range children {
+					<-c.Done()
+				}
+				synctest.Wait()
+				if got := runtime.NumGoroutine(); got != before {
+					t.Errorf("%d goroutines after the scope closed, want %d", got, before)
+				}
+				for _, stop := range stops[50:] {
+					stop()
+				}
+			})
+		})
+	}
+}
+
+// TestHTTPClientInsideFailAfter is the case the rule exists for: an
+// http.Client request inside FailAfter to a server that never answers must
+// fail as a timeout, not as "context canceled".
+func TestHTTPClientInsideFailAfter(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	client := srv.Client()
+
+	var reqErr error
+	err := cancel.FailAfter(context.Background(), 50*time.Millisecond, func(ctx context.Context) error {
+		ctx = context.WithValue(ctx, derivedKey{}, "traced") // as httptrace does
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			return errors.New("the request succeeded")
+		}
+		reqErr = err
+		return err
+	})
+	if !errors.Is(reqErr, context.DeadlineExceeded) || strings.Contains(reqErr.Error(), "context canceled") {
+		t.Errorf("http.Client.Do inside FailAfter = %v, want context.DeadlineExceeded and no \"context canceled\"", reqErr)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, cancel.ErrTimeout) || strings.Contains(err.Error(), "context canceled") {
+		t.Errorf("FailAfter = %v, want ErrTimeout and context.DeadlineExceeded, not \"context canceled\"", err)
+	}
+	var timeout interface{ Timeout() bool }
+	if !errors.As(err, &timeout) || !timeout.Timeout() {
+		t.Errorf("FailAfter = %v: no Timeout() == true through errors.As, want one", err)
+	}
+}
