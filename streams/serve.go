@@ -99,8 +99,8 @@ func Drain(d time.Duration) ServeOption {
 // syscall.EMFILE). Without OnError, these are logged with the default
 // [slog.Logger]. fn may be called from several goroutines at once, and must
 // not block for long: the handler's slot (see [MaxConns]) is held, or the
-// accept loop waits, until it returns. Under [FailFast], handler failures fail the group and are not
-// passed to fn. OnError panics if fn is nil.
+// accept loop waits, until it returns. Under [FailFast], handler failures
+// fail the group and are not passed to fn. OnError panics if fn is nil.
 func OnError(fn func(err error)) ServeOption {
 	if fn == nil {
 		panic("streams: OnError called with a nil function")
@@ -114,9 +114,9 @@ func OnError(fn func(err error)) ServeOption {
 // own, and waits for every one of them before it returns.
 //
 // Each connection is closed when its handler returns (if T implements
-// io.Closer; the error of that Close is ignored), and a connection accepted
-// while Serve is shutting down is closed without a handler: none is ever
-// leaked: a connection is owned by its handler's task from the moment
+// io.Closer; the error of that Close is ignored), and none is ever leaked.
+// A connection accepted while Serve is shutting down is closed without a
+// handler. Otherwise it is owned by its handler's task from the moment
 // Serve hands it to g (a task handed to a group always runs), and a task
 // that finds the handlers already cancelled closes it without calling the
 // handler. A handler's error or panic ends its connection only: it is
@@ -129,9 +129,9 @@ func OnError(fn func(err error)) ServeOption {
 // aborted while it waited) is reported, and Accept is retried after a
 // pause of 5 ms that doubles, up to 1 s, with each error in a row, and
 // starts again at 5 ms after an Accept that succeeds. (The deprecated
-// Temporary method of net.Error is not consulted.) A closed listener (errors.Is(err, net.ErrClosed), which
-// [ErrClosed] matches) ends Serve with nil: closing l is a way to stop
-// accepting. Any other accept error ends Serve with that error; with g nil,
+// Temporary method of net.Error is not consulted.) A closed listener
+// (errors.Is(err, net.ErrClosed), which [ErrClosed] matches) ends Serve
+// with nil: closing l is a way to stop accepting. Any other accept error ends Serve with that error; with g nil,
 // Serve then cancels its handlers and waits for them first.
 //
 // Cancellation: when ctx is done, Serve stops accepting at once (a blocked
@@ -156,7 +156,8 @@ func OnError(fn func(err error)) ServeOption {
 // the accept loop stops, while the handlers go on in g, still under the
 // rules above; g's Wait waits for them. Serve takes a task of g for a
 // moment at its start; if g has a limit (SetLimit), starting each handler
-// waits for a slot of g, and that wait does not see ctx: prefer [MaxConns].
+// waits for a slot of g, a wait that ends when g is cancelled (the task
+// then runs at once) but does not see ctx: prefer [MaxConns].
 //
 // Serve costs a goroutine per connection, as a plain accept loop does,
 // and one more small allocation. Serve panics if l or handler is nil.
