@@ -16,6 +16,7 @@ import (
 
 	"github.com/tether-go/tether/examples/internal/extest"
 	"github.com/tether-go/tether/examples/internal/selfsigned"
+	"go.uber.org/goleak"
 )
 
 // bin is the directory that holds the built programs.
@@ -35,6 +36,13 @@ func TestMain(m *testing.M) {
 	bin = dir
 	code := m.Run()
 	os.RemoveAll(dir)
+	if code == 0 {
+		// Every process was waited for, so no goroutine of os/exec is left.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 
@@ -303,5 +311,21 @@ func TestDemo(t *testing.T) {
 	}
 	if strings.Contains(out, "\r") {
 		t.Errorf("demo output to a pipe has a progress line (\\r); got:\n%q", out)
+	}
+}
+
+// TestHelp checks that every program explains its flags on -h, and exits
+// with status 0.
+func TestHelp(t *testing.T) {
+	for _, name := range []string{
+		"tcpserver", "tcpclient", "unixserver", "unixclient", "fdserver", "fdclient",
+		"udpserver", "udpclient", "tlsserver", "tlsclient", "echo", "chat", "connect",
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := extest.Start(t, program(name), "-h").Success(t)
+			if !strings.Contains(out, "sage") || !strings.Contains(out, "  -") {
+				t.Errorf("%s -h printed %q, want the usage with its flags", name, out)
+			}
+		})
 	}
 }

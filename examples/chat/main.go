@@ -220,7 +220,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	host := fs.String("host", "127.0.0.1", "address to listen on")
 	port := fs.Int("port", 7000, "port to listen on (0: any free port)")
 	outbox := fs.Int("outbox", 64, "lines buffered for each client before it counts as too slow")
-	if err := fs.Parse(args); err != nil {
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		return nil // -h: fs printed the usage
+	case err != nil:
 		return err
 	}
 	if *outbox < 1 {

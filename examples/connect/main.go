@@ -60,7 +60,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintln(fs.Output(), "usage: connect [-delay d] [-timeout d] host port\n       connect -demo")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		return nil // -h: fs printed the usage
+	case err != nil:
 		return err
 	}
 	if *delay <= 0 || *timeout <= 0 {

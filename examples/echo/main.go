@@ -166,7 +166,10 @@ func handle(ctx context.Context, conn *sockets.SocketStream, idle time.Duration,
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	c, err := parse(args, stdout)
-	if err != nil {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return nil // -h: the usage was printed
+	case err != nil:
 		return err
 	}
 	say := func(format string, args ...any) { fmt.Fprintf(stdout, "echo: "+format+"\n", args...) }

@@ -40,7 +40,10 @@ func main() {
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("fdclient", flag.ContinueOnError)
 	path := fs.String("path", filepath.Join(os.TempDir(), "tether-fd.sock"), "socket file to connect to")
-	if err := fs.Parse(args); err != nil {
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		return nil // -h: fs printed the usage
+	case err != nil:
 		return err
 	}
 	client, err := sockets.ConnectUnix(ctx, *path)

@@ -20,6 +20,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -43,7 +44,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("fdserver", flag.ContinueOnError)
 	path := fs.String("path", filepath.Join(os.TempDir(), "tether-fd.sock"), "socket file to listen on")
 	file := fs.String("file", filepath.Join(os.TempDir(), "tether-examplefile"), "file whose descriptor is sent")
-	if err := fs.Parse(args); err != nil {
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		return nil // -h: fs printed the usage
+	case err != nil:
 		return err
 	}
 	if err := os.WriteFile(*file, []byte("Test file"), 0o644); err != nil {

@@ -20,6 +20,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -53,7 +54,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("tcpserver", flag.ContinueOnError)
 	host := fs.String("host", "127.0.0.1", "address to listen on")
 	port := fs.Int("port", 1234, "port to listen on (0: any free port)")
-	if err := fs.Parse(args); err != nil {
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		return nil // -h: fs printed the usage
+	case err != nil:
 		return err
 	}
 	listener, err := sockets.ListenTCP(sockets.LocalHost(*host), sockets.Port(*port))

@@ -23,6 +23,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -48,7 +49,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	host := fs.String("host", "localhost", "host to connect to; the certificate must name it")
 	port := fs.Int("port", 1234, "port to connect to")
 	caFile := fs.String("cafile", filepath.Join(os.TempDir(), "tether-example-cert.pem"), "certificate to trust (PEM)")
-	if err := fs.Parse(args); err != nil {
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		return nil // -h: fs printed the usage
+	case err != nil:
 		return err
 	}
 	pem, err := os.ReadFile(*caFile)

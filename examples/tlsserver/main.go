@@ -68,7 +68,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	keyFile := fs.String("key", "", "private key file (PEM); with -cert")
 	caOut := fs.String("cafile-out", filepath.Join(os.TempDir(), "tether-example-cert.pem"),
 		"where to write the certificate made at start, for clients to trust")
-	if err := fs.Parse(args); err != nil {
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		return nil // -h: fs printed the usage
+	case err != nil:
 		return err
 	}
 	cert, err := certificate(*certFile, *keyFile, *caOut, stdout)

@@ -22,6 +22,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -46,7 +47,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	host := fs.String("host", "127.0.0.1", "host to send to")
 	port := fs.Int("port", 1234, "port to send to")
 	wait := fs.Duration("wait", 2*time.Second, "how long to wait for the answer (0: do not wait, as the seed)")
-	if err := fs.Parse(args); err != nil {
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		return nil // -h: fs printed the usage
+	case err != nil:
 		return err
 	}
 	udp, err := sockets.ConnectUDP(ctx, *host, *port)

@@ -21,6 +21,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,7 +46,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("udpserver", flag.ContinueOnError)
 	host := fs.String("host", "127.0.0.1", "address to bind")
 	port := fs.Int("port", 1234, "port to bind (0: any free port)")
-	if err := fs.Parse(args); err != nil {
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		return nil // -h: fs printed the usage
+	case err != nil:
 		return err
 	}
 	udp, err := sockets.ListenUDP(sockets.LocalHost(*host), sockets.Port(*port))

@@ -21,6 +21,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -53,7 +54,10 @@ func handle(ctx context.Context, client *sockets.UnixStream) error {
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("unixserver", flag.ContinueOnError)
 	path := fs.String("path", filepath.Join(os.TempDir(), "tether-example.sock"), "socket file to listen on")
-	if err := fs.Parse(args); err != nil {
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		return nil // -h: fs printed the usage
+	case err != nil:
 		return err
 	}
 	listener, err := sockets.ListenUnix(*path)
