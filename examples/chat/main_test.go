@@ -175,6 +175,7 @@ func TestSlowClient(t *testing.T) {
 			t.Fatalf("reader, after %d lines: %v", i, err)
 		}
 		if string(got) == "* client 1 was too slow and was dropped" {
+			t.Logf("the slow client was dropped after %d lines", i)
 			s.log.waitFor(t, "chat: client 1 was too slow: dropped (2 online)")
 			talker.expect(t, "* client 1 was too slow and was dropped")
 			talker.say(t, "and on we go")

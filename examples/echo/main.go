@@ -164,6 +164,11 @@ func handle(ctx context.Context, conn *sockets.SocketStream, idle time.Duration,
 	}
 }
 
+// run is the demo: it starts the server, runs every client at once, shuts
+// the server down while a few clients still talk, and prints the summary.
+// It returns an error if any client saw the server misbehave, or if a
+// goroutine is left behind; ctx's cancellation (Ctrl-C) stops it at any
+// point, and it returns that cancellation.
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	c, err := parse(args, stdout)
 	switch {

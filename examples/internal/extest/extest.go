@@ -19,7 +19,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -251,16 +250,6 @@ func ExitError(err error) (*exec.ExitError, bool) {
 	var ee *exec.ExitError
 	ok := errors.As(err, &ee)
 	return ee, ok
-}
-
-// Signalled reports whether err says that the process was ended by sig.
-func Signalled(err error, sig syscall.Signal) bool {
-	ee, ok := ExitError(err)
-	if !ok {
-		return false
-	}
-	ws, ok := ee.Sys().(syscall.WaitStatus)
-	return ok && ws.Signaled() && ws.Signal() == sig
 }
 
 // output keeps what a process prints, and tells waiters when it grows.
