@@ -105,7 +105,7 @@ func ConnectTCP(ctx context.Context, host string, port int, opts ...Option) (*So
 	if delay == 0 {
 		delay = DefaultHappyEyeballsDelay
 	}
-	c, errs := race(ctx, d, interleave(addrs), port, delay)
+	c, errs := race(ctx, d, addrs, port, delay)
 	if c != nil {
 		s := newSocketStream(c)
 		if err := cfg.setConnOptions(c); err != nil {
@@ -321,15 +321,26 @@ func (c *config) resolve(ctx context.Context, host string) ([]netip.Addr, error)
 		}
 	}
 	if len(v6)+len(v4) == 0 {
+		if len(errs) == 2 && errs[0].Error() == errs[1].Error() {
+			errs = errs[:1] // the same answer twice ("no such host")
+		}
 		if len(errs) > 0 {
 			return nil, errors.Join(errs...)
 		}
 		return nil, errors.New("no address")
 	}
+	return attemptOrder(v6, v4), nil
+}
+
+// attemptOrder returns the addresses of each family (each in the
+// resolver's order) in the order of the attempts: first the family RFC
+// 6724 prefers between the first address of each, then alternating
+// (RFC 8305 §4).
+func attemptOrder(v6, v4 []netip.Addr) []netip.Addr {
 	if len(v6) > 0 && len(v4) > 0 && !prefer6(v6[0]) {
-		return append(v4, v6...), nil
+		return interleave(v4, v6)
 	}
-	return append(v6, v4...), nil
+	return interleave(v6, v4)
 }
 
 // familyAllows reports whether a is of the family the options allow.
@@ -363,23 +374,10 @@ func prefer6(a netip.Addr) bool {
 	return true
 }
 
-// interleave orders addrs (one family's run after the other's) so that
-// the families alternate, starting with the family of the first address
-// (RFC 8305 §4), each family's order kept.
-func interleave(addrs []netip.Addr) []netip.Addr {
-	if len(addrs) < 2 {
-		return addrs
-	}
-	first := addrs[0].Is6()
-	var a, b []netip.Addr
-	for _, ad := range addrs {
-		if ad.Is6() == first {
-			a = append(a, ad)
-		} else {
-			b = append(b, ad)
-		}
-	}
-	out := make([]netip.Addr, 0, len(addrs))
+// interleave returns the addresses of a and b alternately, starting with
+// a's first, each list's order kept.
+func interleave(a, b []netip.Addr) []netip.Addr {
+	out := make([]netip.Addr, 0, len(a)+len(b))
 	for i := 0; i < len(a) || i < len(b); i++ {
 		if i < len(a) {
 			out = append(out, a[i])
