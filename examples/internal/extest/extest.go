@@ -59,19 +59,16 @@ func Root(t testing.TB) string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
-// Build builds every program under examples/ into dir, with the go
-// command that runs the test: each program is there under its directory's
-// name. Call it once, from TestMain.
+// Build builds every program under examples/ into dir: each program is
+// there under its directory's name. It runs the go command that runs the
+// test (go test puts its GOROOT/bin first in the test's PATH). Call it
+// once, from TestMain.
 func Build(dir string) error {
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
 		return errors.New("extest: cannot find the module's root")
 	}
-	gocmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gocmd); err != nil {
-		gocmd = "go"
-	}
-	cmd := exec.Command(gocmd, "build", "-o", dir+string(filepath.Separator), "./examples/...")
+	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./examples/...")
 	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..", "..")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build ./examples/...: %v\n%s", err, out)
