@@ -146,11 +146,15 @@ var pairs = []pair{
 		pyWant:       "Test file",
 	},
 	{
-		name:         "udp",
-		server:       "udpserver",
-		serverArgs:   func(*fixture) []string { return []string{"-port", "0"} },
-		client:       "udpclient",
-		clientArgs:   func(_ *fixture, host, port string) []string { return []string{"-host", host, "-port", port} },
+		name:       "udp",
+		server:     "udpserver",
+		serverArgs: func(*fixture) []string { return []string{"-port", "0"} },
+		client:     "udpclient",
+		clientArgs: func(_ *fixture, host, port string) []string {
+			// A loaded machine may be slow to answer; a closed port is
+			// still refused at once.
+			return []string{"-host", host, "-port", port, "-wait", "10s"}
+		},
 		want:         `"Hello, Hi there!\n"`,
 		pyServer:     "udp_server.py",
 		pyServerArgs: func(_ *fixture, port string) []string { return []string{port} },
