@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tether-go/tether/streams"
 )
 
 // bindRetries bounds how often ListenTCP picks a new port when the port
@@ -113,6 +115,13 @@ func (c *config) listenAll(lc *net.ListenConfig, addrs []netip.Addr, wildcard bo
 	}
 	if len(m.ls) == 0 {
 		return nil, false, errors.New("sockets: ListenTCP: no address family is available")
+	}
+	if len(m.ls) > 1 {
+		ones := make([]streams.Listener[*SocketStream], len(m.ls))
+		for i, a := range m.ls {
+			ones[i] = tcpOne{a, m}
+		}
+		m.many = &anyOf[*SocketStream]{ls: ones}
 	}
 	return m, false, nil
 }

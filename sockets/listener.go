@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -92,7 +94,8 @@ func (a *acceptor) attribute(key any) (any, bool) {
 // MultiListener is a set of TCP listeners accepted as one: [ListenTCP]
 // returns one, listening on every address family the machine has (or on
 // each address of a host name) on one port. It implements
-// streams.Listener[*SocketStream]; the zero value is not usable.
+// streams.Listener[*SocketStream]; the zero value is not usable. To serve
+// TCP and UNIX listeners as one, see [Combine].
 //
 // One Accept (or Serve) runs at a time; a second concurrent Accept
 // returns [streams.ErrBusy]. Close may be called at any time, from any
@@ -103,16 +106,29 @@ func (a *acceptor) attribute(key any) (any, bool) {
 // listener (all of them ended before it returns); a connection accepted
 // by one while another won waits in the MultiListener for the next Accept.
 type MultiListener struct {
-	ls      []*acceptor
-	tcp     []*net.TCPListener
-	cfg     *config
-	guard   busy.Guard
-	closed  atomic.Bool
-	mu      sync.Mutex
-	pending []*SocketStream // accepted while another listener won
+	ls   []*acceptor
+	tcp  []*net.TCPListener
+	cfg  *config
+	many *anyOf[*SocketStream] // when there are several listeners
 }
 
 var _ streams.Listener[*SocketStream] = (*MultiListener)(nil)
+
+// tcpOne is one listener of a MultiListener, as a streams.Listener.
+type tcpOne struct {
+	a *acceptor
+	m *MultiListener
+}
+
+func (o tcpOne) Accept(ctx context.Context) (*SocketStream, error) {
+	c, err := o.a.accept(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return o.m.stream(c)
+}
+
+func (o tcpOne) Close() error { return o.a.close() }
 
 // Accept waits for a connection on any of the listeners and returns it
 // with TCP_NODELAY set and the stream options given to ListenTCP.
@@ -123,36 +139,47 @@ var _ streams.Listener[*SocketStream] = (*MultiListener)(nil)
 // goroutine wakes it with an error matching [streams.ErrClosed] and
 // net.ErrClosed, the error of every Accept after Close.
 func (m *MultiListener) Accept(ctx context.Context) (*SocketStream, error) {
-	if len(m.ls) == 1 {
-		c, err := m.ls[0].accept(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return m.stream(c)
+	if m.many == nil {
+		return tcpOne{m.ls[0], m}.Accept(ctx)
 	}
+	return m.many.Accept(ctx)
+}
+
+// anyOf accepts from several listeners at once: the engine of
+// MultiListener and Combine.
+type anyOf[T any] struct {
+	ls      []streams.Listener[T]
+	guard   busy.Guard
+	closed  atomic.Bool
+	mu      sync.Mutex
+	pending []T // accepted while another listener won
+}
+
+func (m *anyOf[T]) Accept(ctx context.Context) (T, error) {
+	var zero T
 	if !m.guard.TryAcquire() {
 		if m.closed.Load() {
-			return nil, errListenerClosed
+			return zero, errListenerClosed
 		}
-		return nil, errAcceptBusy
+		return zero, errAcceptBusy
 	}
 	defer m.guard.Release()
 	if m.closed.Load() {
-		return nil, errListenerClosed
+		return zero, errListenerClosed
 	}
 	m.mu.Lock()
 	if len(m.pending) > 0 {
-		s := m.pending[0]
+		c := m.pending[0]
 		m.pending = m.pending[1:]
 		m.mu.Unlock()
-		return s, nil
+		return c, nil
 	}
 	m.mu.Unlock()
 	if err := cancel.Checkpoint(ctx); err != nil {
-		return nil, err
+		return zero, err
 	}
 	type result struct {
-		c   net.Conn
+		c   T
 		err error
 	}
 	actx, stop := context.WithCancel(ctx)
@@ -160,60 +187,136 @@ func (m *MultiListener) Accept(ctx context.Context) (*SocketStream, error) {
 	results := make(chan result, len(m.ls))
 	for _, l := range m.ls {
 		go func() {
-			c, err := l.accept(actx)
+			c, err := l.Accept(actx)
 			results <- result{c, err}
 		}()
 	}
-	var won *SocketStream
+	var won T
+	var ok bool
 	var failure error
 	for range m.ls {
 		r := <-results
 		switch {
-		case r.err == nil:
-			s, err := m.stream(r.c)
-			switch {
-			case err != nil:
-				failure = cmpOr(failure, err)
-			case won == nil:
-				won = s
-			default:
-				m.keep(s)
-			}
+		case r.err == nil && !ok:
+			won, ok = r.c, true
 			stop()
+		case r.err == nil:
+			m.keep(r.c)
 		case actx.Err() != nil && cancel.IsCancelled(r.err):
 			// stopped by the winner, or by ctx: not a failure.
 		default:
-			failure = cmpOr(failure, r.err)
+			if failure == nil {
+				failure = r.err
+			}
 			stop()
 		}
 	}
-	if won != nil {
+	if ok {
 		return won, nil
 	}
 	if failure != nil {
-		return nil, failure
+		return zero, failure
 	}
-	return nil, cancel.Checkpoint(ctx)
+	return zero, cancel.Checkpoint(ctx)
 }
 
-// keep holds a stream accepted by a listener that lost the race.
-func (m *MultiListener) keep(s *SocketStream) {
+// keep holds a connection accepted by a listener that lost the race.
+func (m *anyOf[T]) keep(c T) {
 	m.mu.Lock()
 	if m.closed.Load() {
 		m.mu.Unlock()
-		s.Close()
+		closeAny(c)
 		return
 	}
-	m.pending = append(m.pending, s)
+	m.pending = append(m.pending, c)
 	m.mu.Unlock()
 }
 
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
+func (m *anyOf[T]) Close() error {
+	if m.closed.Swap(true) {
+		return nil
 	}
-	return b
+	var first error
+	for _, l := range m.ls {
+		if err := l.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	m.mu.Lock()
+	pending := m.pending
+	m.pending = nil
+	m.mu.Unlock()
+	for _, c := range pending {
+		closeAny(c)
+	}
+	return first
 }
+
+func closeAny(c any) {
+	if cl, ok := c.(io.Closer); ok {
+		cl.Close()
+	}
+}
+
+// Combined is several listeners accepted and served as one (AnyIO's
+// MultiListener): a TCP and a UNIX listener, say, through [Streams]. Make
+// one with [Combine]. It has the contract of [MultiListener]: one Accept
+// at a time, no connection lost when an Accept is cancelled, Close closes
+// every listener. Each Accept starts one goroutine per listener.
+type Combined[T any] struct {
+	anyOf[T]
+}
+
+var _ streams.Listener[int] = (*Combined[int])(nil)
+
+// Combine returns ls as one listener. It panics if ls is empty or holds a
+// nil listener. The Combined owns the listeners: its Close closes them.
+func Combine[T any](ls ...streams.Listener[T]) *Combined[T] {
+	if len(ls) == 0 {
+		panic("sockets: Combine of no listeners")
+	}
+	for _, l := range ls {
+		if l == nil {
+			panic("sockets: Combine of a nil listener")
+		}
+	}
+	return &Combined[T]{anyOf[T]{ls: slices.Clone(ls)}}
+}
+
+// Accept waits for a connection on any of the listeners; see
+// [MultiListener.Accept] for the cancellation contract.
+func (c *Combined[T]) Accept(ctx context.Context) (T, error) { return c.anyOf.Accept(ctx) }
+
+// Serve accepts connections and runs handler for each as a task of g
+// (its own group when g is nil); see [streams.Serve], whose contract it
+// has. Serve does not close the listeners.
+func (c *Combined[T]) Serve(ctx context.Context, handler func(ctx context.Context, conn T) error, g *taskgroup.Group, opts ...streams.ServeOption) error {
+	return streams.Serve(ctx, c, handler, g, opts...)
+}
+
+// Close closes every listener, waking a blocked Accept, and the
+// connections accepted but not yet returned; it returns the first error.
+// Calling it again does nothing and returns nil.
+func (c *Combined[T]) Close() error { return c.anyOf.Close() }
+
+// Streams returns l as a listener of [streams.ByteStream], so that
+// listeners of different stream types (a [*MultiListener], a
+// [*UnixListener]) can be given to [Combine] together.
+func Streams[T streams.ByteStream](l streams.Listener[T]) streams.Listener[streams.ByteStream] {
+	return byteStreams[T]{l}
+}
+
+type byteStreams[T streams.ByteStream] struct{ l streams.Listener[T] }
+
+func (b byteStreams[T]) Accept(ctx context.Context) (streams.ByteStream, error) {
+	c, err := b.l.Accept(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (b byteStreams[T]) Close() error { return b.l.Close() }
 
 // stream makes an accepted connection a stream with the options.
 func (m *MultiListener) stream(c net.Conn) (*SocketStream, error) {
@@ -237,23 +340,10 @@ func (m *MultiListener) Serve(ctx context.Context, handler func(ctx context.Cont
 // connections accepted but not yet returned. It returns the first error.
 // Calling it again does nothing and returns nil.
 func (m *MultiListener) Close() error {
-	if m.closed.Swap(true) {
-		return nil
+	if m.many != nil {
+		return m.many.Close()
 	}
-	var first error
-	for _, l := range m.ls {
-		if err := l.close(); err != nil && first == nil {
-			first = err
-		}
-	}
-	m.mu.Lock()
-	pending := m.pending
-	m.pending = nil
-	m.mu.Unlock()
-	for _, s := range pending {
-		s.Close()
-	}
-	return first
+	return m.ls[0].close()
 }
 
 // Addrs returns the address of each listener, in the order they were

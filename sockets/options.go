@@ -164,7 +164,7 @@ func Resolver(r HostResolver) Option {
 func Mode(mode os.FileMode) Option {
 	return Option{func(c *config) error {
 		if mode&^os.ModePerm != 0 {
-			return optionError("Mode", "%#o has bits other than the permissions (0777)", uint32(mode))
+			return optionError("Mode", "%v has bits other than the permissions (0777)", mode)
 		}
 		c.mode = mode
 		return nil
