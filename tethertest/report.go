@@ -130,50 +130,66 @@ func writeStack(b *strings.Builder, g goroutine) {
 	}
 }
 
-// taskTitle is the first line of a kind of named tasks:
+// taskTitle is the first lines of a kind of named tasks, one per group:
 //
 //	task "handler 127.0.0.1:4242" of group "server"
 //	1000 tasks of group "server": "handler 127.0.0.1:1", "handler 127.0.0.1:2", "handler 127.0.0.1:3" and 997 more
+//
+// The counts come from the goroutine profile, which counts goroutines by
+// stack and labels; when goroutines with this stack were not leaked
+// (started before the check began, or ignored), the profile cannot tell
+// which labels are theirs, and the title says so.
 func (k *kind) taskTitle() string {
-	names := make(map[string]int)
-	groups := make(map[string]bool)
+	type group struct {
+		name  string
+		tasks map[string]int
+		n     int
+	}
+	byName := make(map[string]*group)
 	for _, l := range k.labels {
-		if name, ok := l.labels[labelTask]; ok {
-			names[name] += l.count
-			groups[l.labels[labelGroup]] = true
+		name, ok := l.labels[labelTask]
+		if !ok {
+			continue
 		}
-	}
-	of := "of group " + quoteList(slices.Sorted(maps.Keys(groups)))
-	if len(groups) > 1 {
-		of = "of groups " + quoteList(slices.Sorted(maps.Keys(groups)))
-	}
-	n := len(k.gs)
-	if n == 1 && len(names) == 1 {
-		for name := range names {
-			return fmt.Sprintf("task %q %s", name, of)
+		gname := l.labels[labelGroup]
+		g := byName[gname]
+		if g == nil {
+			g = &group{name: gname, tasks: make(map[string]int)}
+			byName[gname] = g
 		}
+		g.tasks[name] += l.count
+		g.n += l.count
 	}
-	sorted := slices.Sorted(maps.Keys(names))
-	shown := make([]string, 0, 3)
-	for _, name := range sorted[:min(3, len(sorted))] {
-		s := strconv.Quote(name)
-		if c := names[name]; c > 1 {
-			s += fmt.Sprintf(" (×%d)", c)
+	groups := slices.SortedFunc(maps.Values(byName), func(a, b *group) int {
+		return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.name, b.name))
+	})
+	var lines []string
+	for _, g := range groups {
+		if g.n == 1 {
+			for name := range g.tasks {
+				lines = append(lines, fmt.Sprintf("task %q of group %q", name, g.name))
+			}
+			continue
 		}
-		shown = append(shown, s)
+		names := slices.Sorted(maps.Keys(g.tasks))
+		shown := make([]string, 0, 3)
+		for _, name := range names[:min(3, len(names))] {
+			s := strconv.Quote(name)
+			if c := g.tasks[name]; c > 1 {
+				s += fmt.Sprintf(" (×%d)", c)
+			}
+			shown = append(shown, s)
+		}
+		list := strings.Join(shown, ", ")
+		if rest := len(names) - len(shown); rest > 0 {
+			list += fmt.Sprintf(" and %d more", rest)
+		}
+		lines = append(lines, fmt.Sprintf("%d tasks of group %q: %s", g.n, g.name, list))
 	}
-	list := strings.Join(shown, ", ")
-	if rest := len(sorted) - len(shown); rest > 0 {
-		list += fmt.Sprintf(" and %d more", rest)
+	if total, n := k.total(), len(k.gs); total > n {
+		lines = append(lines, fmt.Sprintf("  (these are the names of all %d goroutines with this stack; %d of them leaked)", total, n))
 	}
-	title := fmt.Sprintf("%d tasks %s: %s", n, of, list)
-	if total := k.total(); total > n {
-		// Goroutines with this stack that were not leaked (started
-		// before the check began, or ignored) carry some of these labels:
-		// the profile cannot tell which.
-		title += fmt.Sprintf(" (names of %d goroutines with this stack, of which %d leaked)", total, n)
-	}
-	return title
+	return strings.Join(lines, "\n")
 }
 
 func (k *kind) total() int {
@@ -254,14 +270,6 @@ func (g goroutine) top() string {
 		return "?"
 	}
 	return g.frames[0].fn
-}
-
-func quoteList(ss []string) string {
-	q := make([]string, len(ss))
-	for i, s := range ss {
-		q[i] = strconv.Quote(s)
-	}
-	return strings.Join(q, ", ")
 }
 
 // goleakID finds the goroutine IDs in the error of goleak.Find, which
