@@ -8,20 +8,22 @@ import (
 	"github.com/tether-go/tether/cancel"
 )
 
-// Each benchmark pairs tether's scope with the plain context calls that do
-// the same work. The parent is cancellable, so that both register with it.
+// Each benchmark pairs tether's scope (impl=tether) with the plain context
+// calls that do the same work (impl=context), so that
+// benchstat -col /impl prints the ratio. The parent is cancellable, so that
+// both register with it.
 
 func BenchmarkScope(b *testing.B) {
 	parent, stop := context.WithCancel(context.Background())
 	defer stop()
-	b.Run("tether", func(b *testing.B) {
+	b.Run("impl=tether", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			s, _ := cancel.Open(parent)
 			s.Close(nil)
 		}
 	})
-	b.Run("context", func(b *testing.B) {
+	b.Run("impl=context", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			_, cancel := context.WithCancel(parent)
@@ -33,14 +35,14 @@ func BenchmarkScope(b *testing.B) {
 func BenchmarkScopeTimeout(b *testing.B) {
 	parent, stop := context.WithCancel(context.Background())
 	defer stop()
-	b.Run("tether", func(b *testing.B) {
+	b.Run("impl=tether", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			s, _ := cancel.Open(parent, cancel.WithTimeout(time.Minute))
 			s.Close(nil)
 		}
 	})
-	b.Run("context", func(b *testing.B) {
+	b.Run("impl=context", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			_, cancel := context.WithTimeout(parent, time.Minute)
@@ -53,13 +55,13 @@ func BenchmarkRun(b *testing.B) {
 	parent, stop := context.WithCancel(context.Background())
 	defer stop()
 	fn := func(ctx context.Context) error { return nil }
-	b.Run("tether", func(b *testing.B) {
+	b.Run("impl=tether", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			_ = cancel.Run(parent, fn)
 		}
 	})
-	b.Run("context", func(b *testing.B) {
+	b.Run("impl=context", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			ctx, cancel := context.WithCancel(parent)
@@ -74,7 +76,7 @@ func BenchmarkCheckpoint(b *testing.B) {
 	defer s.Close(nil)
 	plain, stop := context.WithCancel(context.Background())
 	defer stop()
-	b.Run("tether", func(b *testing.B) {
+	b.Run("impl=tether", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if cancel.Checkpoint(ctx) != nil {
@@ -82,12 +84,36 @@ func BenchmarkCheckpoint(b *testing.B) {
 			}
 		}
 	})
-	b.Run("context", func(b *testing.B) {
+	b.Run("impl=context", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if plain.Err() != nil {
 				b.Fatal("cancelled")
 			}
+		}
+	})
+}
+
+// BenchmarkDerive measures deriving a context from a scope's context with a
+// deadline (and cancelling it), which attaches through the scope context's
+// AfterFunc, against deriving one from a plain context with a deadline.
+func BenchmarkDerive(b *testing.B) {
+	s, sctx := cancel.Open(context.Background(), cancel.WithTimeout(time.Hour))
+	defer s.Close(nil)
+	plain, stop := context.WithTimeout(context.Background(), time.Hour)
+	defer stop()
+	b.Run("impl=tether", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, cancel := context.WithCancel(sctx)
+			cancel()
+		}
+	})
+	b.Run("impl=context", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, cancel := context.WithCancel(plain)
+			cancel()
 		}
 	})
 }

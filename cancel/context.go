@@ -136,13 +136,18 @@ func (s *Scope) mayExpire() bool {
 // for context.Cause to read from a scope with a deadline once it is done.
 // Its Done channel is not q's, so no child attaches to it.
 func (s *Scope) causeCarrier() any {
-	s.carrierOnce.Do(func() {
-		c, cancel := context.WithCancelCause(context.Background())
+	c := s.carrier.Load()
+	if c == nil {
+		ctx, cancel := context.WithCancelCause(context.Background())
 		cancel(context.Cause(s.ctx.Context))
-		s.carrier = c
-	})
-	return s.carrier
+		s.carrier.CompareAndSwap(nil, &causeCarrier{ctx})
+		c = s.carrier.Load()
+	}
+	return c.Context
 }
+
+// causeCarrier holds what [Scope.causeCarrier] made.
+type causeCarrier struct{ context.Context }
 
 // AfterFunc arranges for f to run once the scope's context is done: at
 // once, on the goroutine that cancelled the scope or an enclosing one; on

@@ -56,15 +56,17 @@ func (e *Error) Is(target error) bool { return target == e.Err }
 func (e *Error) Unwrap() []error { return []error{e.Err, e.Cause} }
 
 // cancelledError is the cause of a scope's explicit Cancel; each scope has
-// its own, which is how Close knows its own cancellation.
-type cancelledError struct{ s *Scope }
+// its own, which is how Close knows its own cancellation: its address (the
+// one byte keeps the addresses of two scopes' apart).
+type cancelledError struct{ _ byte }
 
 func (e *cancelledError) Error() string { return "cancel: scope cancelled" }
 
 func (e *cancelledError) Is(target error) bool { return target == context.Canceled }
 
-// deadlineError is the cause with which a scope's own deadline cancels it.
-type deadlineError struct{ s *Scope }
+// deadlineError is the cause with which a scope's own deadline cancels it;
+// each scope has its own, as for cancelledError.
+type deadlineError struct{ _ byte }
 
 func (e *deadlineError) Error() string { return "cancel: scope deadline exceeded" }
 

@@ -70,10 +70,21 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // [*Error] that carries both ctx.Err() and context.Cause(ctx). It never
 // blocks.
 func Checkpoint(ctx context.Context) error {
-	err := ctx.Err()
-	if err == nil {
+	var err error
+	if c, ok := ctx.(*scopeCtx); ok {
+		// A scope's own context, the common case: one call fewer.
+		if err = c.Context.Err(); err == nil {
+			return nil
+		}
+		err = c.s.doneErr(err)
+	} else if err = ctx.Err(); err == nil {
 		return nil
 	}
+	return checkpointErr(ctx, err)
+}
+
+// checkpointErr is Checkpoint's error once ctx is done.
+func checkpointErr(ctx context.Context, err error) error {
 	cause := context.Cause(ctx)
 	if cause == nil || sameError(cause, err) {
 		return err

@@ -22,6 +22,29 @@ import (
 type Scope struct {
 	ctx      scopeCtx
 	cancelFn context.CancelCauseFunc
+	parent   context.Context // what the scope's context was derived from
+
+	mu       sync.Mutex
+	deadline time.Time   // zero: none of its own
+	timer    *time.Timer // made once, then Reset and Stopped
+	cause    error       // what this scope cancelled with, once cancelCalled
+
+	// The context's machinery (context.go). Under mu: the list of functions
+	// registered with AfterFunc, and how to stop watching the parent.
+	first, last *entry
+	unwatch     func() bool
+	carrier     atomic.Pointer[causeCarrier]
+
+	// deadlineHit is set when this scope's own deadline, not an explicit
+	// Cancel or an outer scope, cancelled it first.
+	deadlineHit atomic.Bool
+	// closed is written under mu, and atomic so that closeOnPanic can read
+	// it without taking the lock.
+	closed atomic.Bool
+	// timed is set, for good, when the scope first has a deadline of its
+	// own; from then on, derived contexts attach through AfterFunc.
+	timed atomic.Bool
+
 	shielded bool
 
 	// Distinct causes, one per scope, so that Close can tell this scope's
@@ -30,35 +53,12 @@ type Scope struct {
 	cancelled cancelledError
 	expired   deadlineError
 
-	parent context.Context // what the scope's context was derived from
-
-	mu           sync.Mutex
-	deadline     time.Time   // zero: none of its own
-	timer        *time.Timer // made once, then Reset and Stopped
+	// Under mu.
 	cancelCalled bool
-	cause        error // what this scope cancelled with, once cancelCalled
-	won          bool  // the cancellation with cause reached the context first
+	won          bool // the cancellation with cause reached the context first
 	caught       bool
-
-	// deadlineHit is set when this scope's own deadline, not an explicit
-	// Cancel or an outer scope, cancelled it first.
-	deadlineHit atomic.Bool
-	// closed is written under mu, and atomic so that closeOnPanic can read
-	// it without taking the lock.
-	closed atomic.Bool
-
-	// The context's machinery (context.go). timed is set, for good, when
-	// the scope first has a deadline of its own; from then on, derived
-	// contexts attach through AfterFunc. Under mu: the list of functions
-	// registered with AfterFunc, whether it has run (fired), whether the
-	// parent is watched, and how to stop watching it.
-	timed       atomic.Bool
-	first, last *entry
-	fired       bool
-	watched     bool
-	unwatch     func() bool
-	carrierOnce sync.Once
-	carrier     context.Context
+	fired        bool // the AfterFunc list has run
+	watched      bool // the parent is watched for the list
 }
 
 // Open opens a cancel scope inside ctx and returns it with its context. The
@@ -74,8 +74,6 @@ func Open(ctx context.Context, opts ...Option) (*Scope, context.Context) {
 		o.apply(&cfg)
 	}
 	s := &Scope{shielded: cfg.shield}
-	s.cancelled.s = s
-	s.expired.s = s
 	parent := ctx
 	if cfg.shield {
 		parent = context.WithoutCancel(ctx)
@@ -323,11 +321,11 @@ func (s *Scope) ownsLocked(err error) bool {
 		return true
 	}
 	var c *cancelledError
-	if errors.As(err, &c) && c.s != s {
+	if errors.As(err, &c) && c != &s.cancelled {
 		return false
 	}
 	var d *deadlineError
-	if errors.As(err, &d) && d.s != s {
+	if errors.As(err, &d) && d != &s.expired {
 		return false
 	}
 	return true
