@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tether-go/tether/cancel"
@@ -195,28 +196,41 @@ func TestListenerCompletionOrder(t *testing.T) {
 	}
 }
 
+// TestListenerHandshakeTimeout runs in a synctest bubble: a client that
+// says nothing is dropped after the HandshakeTimeout, in fake time.
 func TestListenerHandshakeTimeout(t *testing.T) {
-	ctx := testContext(t)
 	scfg, _ := configs(t)
-	ml := memstream.Listen()
-	log := newErrorLog()
-	tl := tlsstream.NewListener(ml, scfg, tlsstream.OnError(log.add), tlsstream.HandshakeTimeout(20*time.Millisecond))
-	defer tl.Close()
-	actx, stop := context.WithCancel(ctx)
-	defer stop()
-	go tl.Accept(actx) // starts the listener's tasks
-	silent, err := ml.Dial(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer silent.Close()
-	errs := log.wait(t, ctx, 1)
-	if !errors.Is(errs[0], cancel.ErrTimeout) {
-		t.Fatalf("reported %v, want a timeout", errs[0])
-	}
-	if _, err := silent.Receive(ctx, make([]byte, 1)); err != io.EOF {
-		t.Errorf("the silent client after the timeout: %v, want io.EOF", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		ml := memstream.Listen()
+		log := newErrorLog()
+		tl := tlsstream.NewListener(ml, scfg, tlsstream.OnError(log.add), tlsstream.HandshakeTimeout(5*time.Second))
+		defer tl.Close()
+		accepted := make(chan error, 1)
+		go func() { // starts the listener's tasks; ends with Close
+			_, err := tl.Accept(t.Context())
+			accepted <- err
+		}()
+		silent, err := ml.Dial(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer silent.Close()
+		start := time.Now()
+		errs := log.wait(t, t.Context(), 1)
+		if d := time.Since(start); d != 5*time.Second {
+			t.Errorf("the handshake failed after %v, want 5s", d)
+		}
+		if !errors.Is(errs[0], cancel.ErrTimeout) {
+			t.Fatalf("reported %v, want a timeout", errs[0])
+		}
+		if _, err := silent.Receive(t.Context(), make([]byte, 1)); err != io.EOF {
+			t.Errorf("the silent client after the timeout: %v, want io.EOF", err)
+		}
+		tl.Close()
+		if err := <-accepted; !errors.Is(err, streams.ErrClosed) {
+			t.Errorf("Accept woken by Close: %v, want ErrClosed", err)
+		}
+	})
 }
 
 func TestListenerAcceptAndClose(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tether-go/tether/cancel"
@@ -222,24 +223,46 @@ func TestNoSharedProtocol(t *testing.T) {
 	}
 }
 
+// TestHandshakeTimeout runs in a synctest bubble: the timeout is fake
+// time, and a client that never speaks leaves the server durably blocked.
 func TestHandshakeTimeout(t *testing.T) {
 	scfg, _ := configs(t)
-	a, b := memstream.Pipe() // a is a client that never says anything
-	defer a.Close()
-	start := time.Now()
-	_, err := tlsstream.Server(testContext(t), b, scfg, tlsstream.HandshakeTimeout(50*time.Millisecond))
-	if !errors.Is(err, cancel.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Server error %v: want one matching cancel.ErrTimeout and context.DeadlineExceeded", err)
-	}
-	if !strings.Contains(err.Error(), "50ms") {
-		t.Errorf("error %q: want it to name the timeout", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("Server took %v, want about 50ms", d)
-	}
-	if _, err := a.Receive(testContext(t), make([]byte, 1)); err != io.EOF {
-		t.Errorf("the client's Receive after the timeout: %v, want io.EOF (transport closed)", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		a, b := memstream.Pipe() // a is a client that never says anything
+		defer a.Close()
+		start := time.Now()
+		_, err := tlsstream.Server(t.Context(), b, scfg, tlsstream.HandshakeTimeout(3*time.Second))
+		if !errors.Is(err, cancel.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Server error %v: want one matching cancel.ErrTimeout and context.DeadlineExceeded", err)
+		}
+		if !strings.Contains(err.Error(), "3s") {
+			t.Errorf("error %q: want it to name the timeout", err)
+		}
+		if d := time.Since(start); d != 3*time.Second {
+			t.Errorf("Server took %v, want 3s", d)
+		}
+		if _, err := a.Receive(t.Context(), make([]byte, 1)); err != io.EOF {
+			t.Errorf("the client's Receive after the timeout: %v, want io.EOF (transport closed)", err)
+		}
+	})
+}
+
+// TestDefaultHandshakeTimeout: without the option, a handshake gives up
+// after DefaultHandshakeTimeout.
+func TestDefaultHandshakeTimeout(t *testing.T) {
+	_, ccfg := configs(t)
+	synctest.Test(t, func(t *testing.T) {
+		a, b := memstream.Pipe() // b is a server that never answers
+		defer b.Close()
+		start := time.Now()
+		_, err := tlsstream.Client(t.Context(), a, ccfg)
+		if !errors.Is(err, cancel.ErrTimeout) {
+			t.Fatalf("Client error %v: want a timeout", err)
+		}
+		if d := time.Since(start); d != tlsstream.DefaultHandshakeTimeout {
+			t.Errorf("Client took %v, want %v", d, tlsstream.DefaultHandshakeTimeout)
+		}
+	})
 }
 
 func TestHandshakeCancelled(t *testing.T) {
@@ -560,42 +583,45 @@ func fillPipe(t *testing.T, ctx context.Context, c *tlsstream.Stream) int {
 	return sent
 }
 
-// TestCloseNotifyWhenPeerNotReading: Close waits a little for its
-// close_notify when the transport is full, then closes anyway.
+// TestCloseNotifyWhenPeerNotReading: Close waits a little (100 ms, in a
+// synctest bubble's fake time) for its close_notify when the transport is
+// full, then closes anyway.
 func TestCloseNotifyWhenPeerNotReading(t *testing.T) {
-	ctx := testContext(t)
-	c, s := fullPipePair(t)
-	sent := fillPipe(t, ctx, c)
-	start := time.Now()
-	if err := c.Close(); err != nil {
-		t.Errorf("Close: %v, want nil", err)
-	}
-	if d := time.Since(start); d < 50*time.Millisecond || d > 2*time.Second {
-		t.Errorf("Close took %v; want it to wait about 100 ms for the close_notify", d)
-	}
-	// The server gets the data, then a broken stream: no close_notify.
-	got, err := receiveAll(ctx, s)
-	if len(got) != sent || !errors.Is(err, streams.ErrBroken) {
-		t.Errorf("server received %d bytes, %v; want %d bytes, ErrBroken", len(got), err, sent)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		c, s := fullPipePair(t)
+		sent := fillPipe(t, ctx, c)
+		start := time.Now()
+		if err := c.Close(); err != nil {
+			t.Errorf("Close: %v, want nil", err)
+		}
+		if d := time.Since(start); d != 100*time.Millisecond {
+			t.Errorf("Close took %v; want it to wait 100ms for the close_notify", d)
+		}
+		// The server gets the data, then a broken stream: no close_notify.
+		got, err := receiveAll(ctx, s)
+		if len(got) != sent || !errors.Is(err, streams.ErrBroken) {
+			t.Errorf("server received %d bytes, %v; want %d bytes, ErrBroken", len(got), err, sent)
+		}
+	})
 }
 
 // TestSendEOFCancelled: a close_notify that cannot be written is
 // cancellable, and leaves the stream broken.
 func TestSendEOFCancelled(t *testing.T) {
-	ctx := testContext(t)
-	c, s := fullPipePair(t)
-	fillPipe(t, ctx, c)
-	sctx, stop := context.WithTimeout(ctx, 20*time.Millisecond)
-	defer stop()
-	if err := c.SendEOF(sctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("SendEOF on a full transport: %v, want context.DeadlineExceeded", err)
-	}
-	if err := c.Send(ctx, []byte("x")); !errors.Is(err, streams.ErrBroken) || !strings.Contains(err.Error(), "SendEOF") {
-		t.Errorf("Send after: %v, want ErrBroken naming SendEOF", err)
-	}
-	// The server may read what came before; the rest is lost.
-	s.Close()
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		c, _ := fullPipePair(t)
+		fillPipe(t, ctx, c)
+		sctx, stop := context.WithTimeout(ctx, time.Second)
+		defer stop()
+		if err := c.SendEOF(sctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("SendEOF on a full transport: %v, want context.DeadlineExceeded", err)
+		}
+		if err := c.Send(ctx, []byte("x")); !errors.Is(err, streams.ErrBroken) || !strings.Contains(err.Error(), "SendEOF") {
+			t.Errorf("Send after: %v, want ErrBroken naming SendEOF", err)
+		}
+	})
 }
 
 func TestConcurrentSendAndReceive(t *testing.T) {
