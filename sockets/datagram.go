@@ -152,7 +152,8 @@ func hasAddr(a net.Addr) bool {
 	case nil:
 		return false
 	case *net.UnixAddr:
-		return a != nil && a.Name != ""
+		// An unbound socket's name is empty, or "@" as net reports it.
+		return a != nil && a.Name != "" && a.Name != "@"
 	}
 	return true
 }

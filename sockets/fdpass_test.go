@@ -292,19 +292,42 @@ func TestReceiveFDsCancel(t *testing.T) {
 // refused while it runs, then closes the stream under it.
 func TestReceiveFDsBusyAndClose(t *testing.T) {
 	_, server := unixPair(t)
-	done := make(chan error, 1)
-	go func() {
-		_, _, err := server.ReceiveFDs(context.Background(), 10, 1)
-		done <- err
-	}()
-	waitBusy(t, func(ctx context.Context) error {
-		_, err := server.Receive(ctx, make([]byte, 1))
+	done := startBlocked(t, func(ctx context.Context) error {
+		_, _, err := server.ReceiveFDs(ctx, 10, 1)
 		return err
 	})
+	// Receive and ReceiveFDs share the receive direction.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := server.Receive(ctx, make([]byte, 1)); !errors.Is(err, streams.ErrBusy) {
+		t.Errorf("Receive during ReceiveFDs: got %v, want ErrBusy", err)
+	}
 	server.Close()
 	if err := <-done; !errors.Is(err, streams.ErrClosed) {
 		t.Errorf("blocked ReceiveFDs after Close: got %v, want ErrClosed", err)
 	}
+}
+
+// startBlocked runs call, with a context that is never done, in a
+// goroutine, and returns once the call holds its direction (it is
+// blocked, or about to block); the call's error comes on the channel.
+// The probe that tells (waitBusy) holds the direction for a moment, so a
+// call refused with ErrBusy by it is made again.
+func startBlocked(t *testing.T, call func(ctx context.Context) error) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		for {
+			err := call(context.Background())
+			if !errors.Is(err, streams.ErrBusy) {
+				done <- err
+				return
+			}
+			runtime.Gosched()
+		}
+	}()
+	waitBusy(t, call)
+	return done
 }
 
 // waitBusy calls try with a cancelled context until it reports ErrBusy,

@@ -343,12 +343,7 @@ func TestUDPCancelledBeforeCall(t *testing.T) {
 func TestUDPBusyAndCloseWhileBlocked(t *testing.T) {
 	s := udpOn(t, "127.0.0.1")
 	port := int(addrOf(t, s).Port())
-	done := make(chan error, 1)
-	go func() {
-		_, _, err := s.ReceiveFrom(context.Background(), make([]byte, 10))
-		done <- err
-	}()
-	waitBusy(t, func(ctx context.Context) error {
+	done := startBlocked(t, func(ctx context.Context) error {
 		_, _, err := s.ReceiveFrom(ctx, make([]byte, 10))
 		return err
 	})
