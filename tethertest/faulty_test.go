@@ -19,6 +19,8 @@ import (
 // errName names the errors that a handler meets, for the tables below.
 func errName(err error) string {
 	switch {
+	case err == nil:
+		return "ok"
 	case errors.Is(err, streams.ErrEndOfStream):
 		return "EOF"
 	case errors.Is(err, streams.ErrBroken):
