@@ -81,6 +81,16 @@ var childTests = map[string]func(t *testing.T){
 			return nil
 		})
 	},
+	// body calls t.Fatal while a task runs: the task is cancelled and
+	// waited for, and nothing is reported as leaked.
+	"fatal": func(t *testing.T) {
+		tethertest.Run(t, func(ctx context.Context, g *taskgroup.Group) error {
+			g.GoNamed("polite worker", politeWorker)
+			t.Fatal("body gives up")
+			return nil
+		})
+		t.Log("Run returned after body's t.Fatal")
+	},
 	// The test passes but leaves a goroutine behind, for Main to find.
 	"main": func(t *testing.T) {
 		go bareGoroutine()
@@ -181,4 +191,12 @@ func TestMainReportsLeaks(t *testing.T) {
 		"found 1 unexpected goroutine:",
 		"in state chan receive, with github.com/tether-go/tether/tethertest_test.bareGoroutine on top of the stack:",
 	)
+}
+
+func TestRunBodyFatal(t *testing.T) {
+	out := runChild(t, "fatal", time.Minute)
+	checkPrinted(t, out, "--- FAIL: TestChild", "body gives up", "Run returned after body's t.Fatal")
+	if strings.Contains(out, "goroutines left running") {
+		t.Errorf("got a leak report, want the task cancelled and waited for")
+	}
 }
