@@ -49,3 +49,8 @@ fuzz:
 lint:
 	$(GO) vet $(PKGS)
 	$(GO) run $(STATICCHECK) $(PKGS)
+
+## load: Serve holds 9,000 loopback connections, echoes, cancels with Drain(0): memory per connection and shutdown time beside plain net (not part of test)
+.PHONY: load
+load:
+	$(GO) run ./sockets/internal/load

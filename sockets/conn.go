@@ -170,7 +170,7 @@ func (s *conn) attribute(key any) (any, bool) {
 	case RemotePort:
 		return addrPort(s.c.RemoteAddr())
 	case Family:
-		return addrFamily(s.c.LocalAddr()), true
+		return sockFamily(s.sc, s.c.LocalAddr()), true
 	case RawConn:
 		raw, err := s.sc.SyscallConn()
 		return raw, err == nil
@@ -187,6 +187,22 @@ func addrPort(a net.Addr) (any, bool) {
 		return a.Port, true
 	}
 	return nil, false
+}
+
+// sockFamily returns the socket's address family as the kernel knows it
+// (SO_DOMAIN: an IPv6 socket that talks to an IPv4-mapped peer is still
+// AF_INET6), or else the family of its local address.
+func sockFamily(sc syscall.Conn, local net.Addr) int {
+	if raw, err := sc.SyscallConn(); err == nil {
+		family, serr := -1, error(nil)
+		raw.Control(func(fd uintptr) {
+			family, serr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_DOMAIN)
+		})
+		if serr == nil && family >= 0 {
+			return family
+		}
+	}
+	return addrFamily(local)
 }
 
 // addrFamily returns the address family of a local address.

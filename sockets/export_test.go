@@ -1,6 +1,9 @@
 package sockets
 
-import "net/netip"
+import (
+	"net"
+	"net/netip"
+)
 
 // AttemptOrder returns the order in which ConnectTCP tries addrs (given
 // in the resolver's order).
@@ -15,3 +18,11 @@ func AttemptOrder(addrs []netip.Addr) []netip.Addr {
 	}
 	return attemptOrder(v6, v4)
 }
+
+// NetConnForBench returns the connection under the stream, for a plain
+// peer in benchmarks.
+func (s *SocketStream) NetConnForBench() net.Conn { return s.tc }
+
+// NetConnForBench returns the connection under the stream, for a plain
+// peer in benchmarks.
+func (s *UnixStream) NetConnForBench() net.Conn { return s.uc }

@@ -83,7 +83,7 @@ func (a *acceptor) attribute(key any) (any, bool) {
 	case LocalPort:
 		return addrPort(a.l.Addr())
 	case Family:
-		return addrFamily(a.l.Addr()), true
+		return sockFamily(a.sc, a.l.Addr()), true
 	case RawConn:
 		raw, err := a.sc.SyscallConn()
 		return raw, err == nil

@@ -123,6 +123,13 @@ func ConnectTCP(ctx context.Context, host string, port int, opts ...Option) (*So
 // race runs the attempts of Happy Eyeballs as tasks of a group and returns
 // the winner, or every attempt's error in the order the attempts started.
 func race(ctx context.Context, d *net.Dialer, addrs []netip.Addr, port int, delay time.Duration) (*net.TCPConn, []error) {
+	if len(addrs) == 1 { // no race: no group
+		c, err := dial(ctx, d, addrs[0], port)
+		if err != nil {
+			return nil, []error{err}
+		}
+		return c, nil
+	}
 	var (
 		mu     sync.Mutex
 		winner *net.TCPConn
@@ -147,11 +154,7 @@ func race(ctx context.Context, d *net.Dialer, addrs []netip.Addr, port int, dela
 				}
 			}
 			g.Go(func(ctx context.Context) error {
-				network := "tcp4"
-				if a.Is6() {
-					network = "tcp6"
-				}
-				c, err := d.DialContext(ctx, network, netip.AddrPortFrom(a, uint16(port)).String())
+				c, err := dial(ctx, d, a, port)
 				if err != nil {
 					errs[i] = err
 					failed <- struct{}{}
@@ -160,7 +163,7 @@ func race(ctx context.Context, d *net.Dialer, addrs []netip.Addr, port int, dela
 				mu.Lock()
 				first := winner == nil
 				if first {
-					winner = c.(*net.TCPConn)
+					winner = c
 				}
 				mu.Unlock()
 				if !first {
@@ -183,6 +186,19 @@ func race(ctx context.Context, d *net.Dialer, addrs []netip.Addr, port int, dela
 		}
 	}
 	return nil, kept
+}
+
+// dial makes one attempt.
+func dial(ctx context.Context, d *net.Dialer, a netip.Addr, port int) (*net.TCPConn, error) {
+	network := "tcp4"
+	if a.Is6() {
+		network = "tcp6"
+	}
+	c, err := d.DialContext(ctx, network, netip.AddrPortFrom(a, uint16(port)).String())
+	if err != nil {
+		return nil, err
+	}
+	return c.(*net.TCPConn), nil
 }
 
 // dialer returns the net.Dialer of ConnectTCP's attempts.

@@ -1,0 +1,304 @@
+package sockets_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/tether-go/tether/sockets"
+	"github.com/tether-go/tether/streams"
+)
+
+// Each benchmark has an impl=tether and an impl=netconn side doing the
+// same work, for benchstat -col /impl. tether's side passes a cancellable
+// ctx, as real code does.
+
+// benchCtx is a cancellable context, cancelled at the end of b.
+func benchCtx(b *testing.B) context.Context {
+	ctx, cancelFn := context.WithCancel(context.Background())
+	b.Cleanup(cancelFn)
+	return ctx
+}
+
+// echoPeer echoes everything c sends, in its own goroutine, until c's
+// peer closes.
+func echoPeer(b *testing.B, c net.Conn) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		io.Copy(c, c)
+		c.Close()
+	}()
+	b.Cleanup(func() { <-done })
+}
+
+// rawPairs returns a connected net.Conn pair of the network.
+func rawPair(b *testing.B, network string) (client, server net.Conn) {
+	addr := "127.0.0.1:0"
+	if network == "unix" {
+		addr = filepath.Join(b.TempDir(), "s")
+	}
+	l, err := net.Listen(network, addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := l.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial(network, l.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	server = <-accepted
+	return client, server
+}
+
+func BenchmarkEcho(b *testing.B) {
+	for _, network := range []string{"tcp", "unix"} {
+		b.Run("net="+network+"/impl=tether", func(b *testing.B) {
+			var c streams.ByteStream
+			if network == "tcp" {
+				cl, srv := tcpPair(b)
+				c = cl
+				echoPeer(b, srv.NetConnForBench())
+			} else {
+				cl, srv := unixPair(b)
+				c = cl
+				echoPeer(b, srv.NetConnForBench())
+			}
+			ctx := benchCtx(b)
+			msg, buf := make([]byte, 32), make([]byte, 32)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.Send(ctx, msg); err != nil {
+					b.Fatal(err)
+				}
+				for got := 0; got < len(msg); {
+					n, err := c.Receive(ctx, buf[got:])
+					if err != nil {
+						b.Fatal(err)
+					}
+					got += n
+				}
+			}
+			c.Close()
+		})
+		b.Run("net="+network+"/impl=netconn", func(b *testing.B) {
+			c, srv := rawPair(b, network)
+			echoPeer(b, srv)
+			msg, buf := make([]byte, 32), make([]byte, 32)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Write(msg); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.ReadFull(c, buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+			c.Close()
+		})
+	}
+}
+
+// sinkPeer reads and drops everything until EOF.
+func sinkPeer(b *testing.B, c net.Conn) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		io.Copy(io.Discard, c)
+		c.Close()
+	}()
+	b.Cleanup(func() { <-done })
+}
+
+func BenchmarkSink64K(b *testing.B) {
+	msg := make([]byte, 64<<10)
+	b.Run("impl=tether", func(b *testing.B) {
+		c, srv := tcpPair(b)
+		sinkPeer(b, srv.NetConnForBench())
+		ctx := benchCtx(b)
+		b.SetBytes(int64(len(msg)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := c.Send(ctx, msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		c.Close()
+	})
+	b.Run("impl=netconn", func(b *testing.B) {
+		c, srv := rawPair(b, "tcp")
+		sinkPeer(b, srv)
+		b.SetBytes(int64(len(msg)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.Write(msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		c.Close()
+	})
+}
+
+// letBlock gives a goroutine that is about to block in a read the time
+// to get there, the same on both sides of a benchmark (nothing tells
+// from outside when a goroutine is parked in the network poller).
+func letBlock() {
+	for range 3 {
+		runtime.Gosched()
+	}
+}
+
+// BenchmarkCancelReceive: a Receive blocked in one goroutine, cancelled
+// from another, against the raw trick net/http uses (a deadline in the
+// past, then cleared).
+func BenchmarkCancelReceive(b *testing.B) {
+	b.Run("impl=tether", func(b *testing.B) {
+		_, srv := tcpPair(b)
+		buf := make([]byte, 1)
+		started, done := make(chan struct{}), make(chan error)
+		b.ReportAllocs()
+		for b.Loop() {
+			ctx, cancelFn := context.WithCancel(context.Background())
+			go func() {
+				started <- struct{}{}
+				_, err := srv.Receive(ctx, buf)
+				done <- err
+			}()
+			<-started
+			letBlock()
+			cancelFn()
+			if err := <-done; err != context.Canceled {
+				b.Fatalf("Receive = %v, want context.Canceled", err)
+			}
+		}
+	})
+	b.Run("impl=netconn", func(b *testing.B) {
+		c, srv := rawPair(b, "tcp")
+		defer c.Close()
+		defer srv.Close()
+		buf := make([]byte, 1)
+		started, done := make(chan struct{}), make(chan error)
+		past := time.Unix(1, 0)
+		b.ReportAllocs()
+		for b.Loop() {
+			go func() {
+				started <- struct{}{}
+				_, err := srv.Read(buf)
+				done <- err
+			}()
+			<-started
+			letBlock()
+			srv.SetReadDeadline(past)
+			if err := <-done; err == nil {
+				b.Fatal("Read = nil, want a timeout")
+			}
+			srv.SetReadDeadline(time.Time{})
+		}
+	})
+}
+
+// BenchmarkAcceptServe: connect, accept, run a handler that closes the
+// connection, see the end of stream; against a bare accept loop with a
+// goroutine per connection.
+func BenchmarkAcceptServe(b *testing.B) {
+	connectAndWait := func(b *testing.B, addr string) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var buf [1]byte
+		c.Read(buf[:]) // EOF when the server closed it
+		c.Close()
+	}
+	b.Run("impl=tether", func(b *testing.B) {
+		l := listenTCP4(b)
+		ctx, cancelFn := context.WithCancel(context.Background())
+		served := make(chan error, 1)
+		go func() {
+			served <- l.Serve(ctx, func(ctx context.Context, s *sockets.SocketStream) error { return nil }, nil)
+		}()
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(l.Port()))
+		b.ReportAllocs()
+		for b.Loop() {
+			connectAndWait(b, addr)
+		}
+		cancelFn()
+		<-served
+	})
+	b.Run("impl=netconn", func(b *testing.B) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go func() { c.Close() }()
+			}
+		}()
+		b.ReportAllocs()
+		for b.Loop() {
+			connectAndWait(b, l.Addr().String())
+		}
+		l.Close()
+		<-done
+	})
+}
+
+// BenchmarkConnectLocalhost: connect to "localhost" (the system's
+// resolver) on a dual-stack listener and close, against net.Dialer.
+func BenchmarkConnectLocalhost(b *testing.B) {
+	l, err := sockets.ListenTCP()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	ctx, cancelFn := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() {
+		served <- l.Serve(ctx, func(ctx context.Context, s *sockets.SocketStream) error { return nil }, nil)
+	}()
+	defer func() {
+		cancelFn()
+		<-served
+	}()
+	b.Run("impl=tether", func(b *testing.B) {
+		ctx := benchCtx(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			s, err := sockets.ConnectTCP(ctx, "localhost", l.Port())
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.Close()
+		}
+	})
+	b.Run("impl=netconn", func(b *testing.B) {
+		ctx := benchCtx(b)
+		var d net.Dialer
+		addr := net.JoinHostPort("localhost", strconv.Itoa(l.Port()))
+		b.ReportAllocs()
+		for b.Loop() {
+			c, err := d.DialContext(ctx, "tcp", addr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
+}

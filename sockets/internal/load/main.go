@@ -1,0 +1,264 @@
+// Command load is the program behind make load: it holds many concurrent
+// TCP connections on loopback with sockets' Serve, echoes on each, then
+// cancels with streams.Drain(0), and prints the memory per idle
+// connection beside a bare goroutine-per-connection net server measured
+// the same way, and the time from cancel to Serve returning.
+//
+// Both ends of every connection live in this process: the clients cost
+// the same in both runs, and are counted in both. It stops by itself
+// (every step is bounded by -timeout) and checks that no goroutine is
+// left.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/tether-go/tether/cancel"
+	"github.com/tether-go/tether/sockets"
+	"github.com/tether-go/tether/streams"
+)
+
+const bufSize = 512 // each handler's receive buffer, on both sides
+
+func main() {
+	n := flag.Int("n", 9000, "concurrent connections")
+	timeout := flag.Duration("timeout", 2*time.Minute, "bound on the whole run")
+	flag.Parse()
+	if err := run(*n, *timeout); err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(1)
+	}
+}
+
+func run(n int, timeout time.Duration) error {
+	limit, err := raiseFileLimit()
+	if err != nil {
+		return err
+	}
+	if need := uint64(2*n + 200); limit < need {
+		fewer := int(limit-200) / 2
+		fmt.Printf("the descriptor limit is %d: %d connections need %d; using %d\n", limit, n, need, fewer)
+		n = fewer
+	}
+	ctx, cancelFn := context.WithTimeout(context.Background(), timeout)
+	defer cancelFn()
+	base := runtime.NumGoroutine()
+
+	tether, err := measureTether(ctx, n)
+	if err != nil {
+		return fmt.Errorf("tether: %w", err)
+	}
+	bare, err := measureBare(ctx, n)
+	if err != nil {
+		return fmt.Errorf("bare net: %w", err)
+	}
+	fmt.Printf("connections: %d (both ends in this process, RLIMIT_NOFILE %d)\n", n, limit)
+	fmt.Printf("%-34s %12s %12s\n", "", "tether", "net")
+	fmt.Printf("%-34s %12.0f %12.0f   ratio %.2fx (target <= 1.10x)\n", "bytes per idle connection",
+		tether.perConn, bare.perConn, tether.perConn/bare.perConn)
+	fmt.Printf("%-34s %12v %12v   (target < 1s)\n", "cancel to Serve returning", tether.shutdown.Round(time.Microsecond), bare.shutdown.Round(time.Microsecond))
+	if err := goroutinesBack(base); err != nil {
+		return err
+	}
+	fmt.Println("goroutines left: none")
+	return nil
+}
+
+// raiseFileLimit raises the soft RLIMIT_NOFILE to the hard one and
+// returns it.
+func raiseFileLimit() (uint64, error) {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return 0, err
+	}
+	rl.Cur = rl.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return 0, err
+	}
+	return rl.Cur, nil
+}
+
+type result struct {
+	perConn  float64       // bytes of Go memory per connection, both ends
+	shutdown time.Duration // from cancel (or Close) to the server returning
+}
+
+// inUse returns the Go memory in use after a full collection: heap
+// objects and goroutine stacks.
+func inUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc + m.StackInuse
+}
+
+// dialAll opens n connections to addr and echoes one message on each, so
+// that each server handler has run and now waits, idle.
+func dialAll(ctx context.Context, addr string, n int) ([]net.Conn, error) {
+	var d net.Dialer
+	conns := make([]net.Conn, 0, n)
+	msg, buf := []byte("ping"), make([]byte, 4)
+	for i := range n {
+		c, err := d.DialContext(ctx, "tcp4", addr)
+		if err != nil {
+			closeAll(conns)
+			return nil, fmt.Errorf("connection %d: %w", i, err)
+		}
+		conns = append(conns, c)
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Write(msg); err != nil {
+			closeAll(conns)
+			return nil, fmt.Errorf("echo on connection %d: %w", i, err)
+		}
+		if _, err := io.ReadFull(c, buf); err != nil {
+			closeAll(conns)
+			return nil, fmt.Errorf("echo on connection %d: %w", i, err)
+		}
+		c.SetDeadline(time.Time{})
+	}
+	return conns, nil
+}
+
+func closeAll(conns []net.Conn) {
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+func measureTether(ctx context.Context, n int) (result, error) {
+	l, err := sockets.ListenTCP(sockets.LocalHost("127.0.0.1"))
+	if err != nil {
+		return result{}, err
+	}
+	defer l.Close()
+	var failures sync.Map
+	handler := func(ctx context.Context, s *sockets.SocketStream) error {
+		buf := make([]byte, bufSize)
+		for {
+			k, err := s.Receive(ctx, buf)
+			if err != nil {
+				return err
+			}
+			if err := s.Send(ctx, buf[:k]); err != nil {
+				return err
+			}
+		}
+	}
+	before := inUse()
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	served := make(chan error, 1)
+	go func() {
+		served <- l.Serve(sctx, handler, nil, streams.Drain(0), streams.OnError(func(err error) {
+			if !cancel.IsCancelled(err) && !errors.Is(err, io.EOF) {
+				failures.Store(err.Error(), true)
+			}
+		}))
+	}()
+	conns, err := dialAll(ctx, net.JoinHostPort("127.0.0.1", strconv.Itoa(l.Port())), n)
+	if err != nil {
+		stop()
+		<-served
+		return result{}, err
+	}
+	after := inUse()
+	start := time.Now()
+	stop()
+	err = <-served
+	took := time.Since(start)
+	closeAll(conns)
+	if err != nil {
+		return result{}, fmt.Errorf("Serve = %w", err)
+	}
+	var firstFailure error
+	failures.Range(func(k, _ any) bool { firstFailure = errors.New(k.(string)); return false })
+	if firstFailure != nil {
+		return result{}, fmt.Errorf("a handler failed: %w", firstFailure)
+	}
+	return result{perConn: float64(after-before) / float64(n), shutdown: took}, nil
+}
+
+func measureBare(ctx context.Context, n int) (result, error) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return result{}, err
+	}
+	before := inUse()
+	var (
+		mu       sync.Mutex
+		accepted []net.Conn
+		wg       sync.WaitGroup
+	)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			accepted = append(accepted, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				buf := make([]byte, bufSize)
+				for {
+					k, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					if _, err := c.Write(buf[:k]); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	conns, err := dialAll(ctx, l.Addr().String(), n)
+	after := inUse()
+	// The bare server's shutdown: close the listener and every
+	// connection it holds, and wait for its goroutines.
+	start := time.Now()
+	l.Close()
+	<-served
+	mu.Lock()
+	closeAll(accepted)
+	mu.Unlock()
+	wg.Wait()
+	took := time.Since(start)
+	closeAll(conns)
+	if err != nil {
+		return result{}, err
+	}
+	return result{perConn: float64(after-before) / float64(n), shutdown: took}, nil
+}
+
+// goroutinesBack waits (bounded) for the goroutine count to come back to
+// base: closed connections' pollers and timers end asynchronously.
+func goroutinesBack(base int) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > base {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			buf = buf[:runtime.Stack(buf, true)]
+			return fmt.Errorf("%d goroutines left, want %d:\n%s", runtime.NumGoroutine(), base, buf)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}
