@@ -32,32 +32,30 @@ import (
 // Wait has returned panics. A task costs a goroutine and one small
 // allocation, as errgroup's does.
 type Group struct {
-	// Read by every Go, written once.
+	// Read by every Go and task, written once.
 	ready          atomic.Bool // scope and ctx are set (by New, or on first use)
-	waited         atomic.Bool // Wait has returned: the group takes no more tasks
+	waited         atomic.Bool // Wait has settled: the group takes no more tasks
+	waiting        atomic.Bool // a Wait has looked at running: see release
 	panicsAsErrors bool
 	scope          *cancel.Scope
 	ctx            context.Context
 	sem            chan struct{} // one element per task holding a slot; nil: no limit
-	name           string
 
 	// running counts the tasks started and not yet finished, and is what
 	// Wait waits on (a sync.WaitGroup would be a second counter, which
-	// SetLimit's check needs anyway). waiting is set by Wait before it
-	// looks at running, so that the task that brings running to zero
-	// either sees it and wakes Wait, or finished before Wait looked.
+	// SetLimit's check needs anyway). Wait sets waiting before it looks at
+	// running, so that the task that brings running to zero either sees
+	// waiting and wakes Wait, or finished before Wait looked.
 	running atomic.Int64
-	waiting atomic.Bool
 
-	mu        sync.Mutex
-	idle      sync.Cond   // with mu: broadcast when running comes to zero
-	errs      []error     // in the order the tasks failed
-	cause     int         // 1 + the index in errs of the failure that cancelled the group; 0: none
-	panicked  *PanicError // first panic, when it is raised again
-	named     map[*namedTask]struct{}
-	settled   bool // waitErr and waitPanic are set
-	waitErr   error
-	waitPanic *PanicError
+	mu       sync.Mutex
+	cause    int32       // 1 + the index in errs of the failure that cancelled the group; 0: none
+	idle     sync.Cond   // with mu: broadcast when running comes to zero
+	errs     []error     // in the order the tasks failed
+	panicked *PanicError // first panic, which Wait raises again
+	waitErr  error       // what Wait returns, once waited is set
+	name     string
+	named    map[*namedTask]struct{}
 }
 
 type namedTask struct{ name string }
@@ -370,7 +368,7 @@ func (g *Group) fail(err error) {
 	}
 	g.scope.CancelWithCause(err)
 	if sameError(context.Cause(g.ctx), err) {
-		g.cause = len(g.errs)
+		g.cause = int32(len(g.errs))
 	}
 }
 
@@ -436,11 +434,10 @@ func (g *Group) Wait() error {
 	for g.running.Load() != 0 {
 		g.idle.Wait()
 	}
-	if !g.settled {
+	if !g.waited.Load() {
 		g.settle()
-		g.settled = true
 	}
-	err, pe := g.waitErr, g.waitPanic
+	err, pe := g.waitErr, g.panicked
 	g.mu.Unlock()
 	if pe != nil {
 		panic(pe)
@@ -452,7 +449,6 @@ func (g *Group) Wait() error {
 // held.
 func (g *Group) settle() {
 	g.waited.Store(true)
-	g.waitPanic = g.panicked
 	if len(g.errs) == 0 {
 		g.scope.Close(nil)
 		return
@@ -467,7 +463,7 @@ func (g *Group) settle() {
 	outsideSeen, outsideCauseSeen := false, false
 	for i, err := range g.errs {
 		switch {
-		case i+1 == g.cause:
+		case i+1 == int(g.cause):
 			// The failure that cancelled the group is always reported. If
 			// it was itself a cancellation, it stands for any that came
 			// from outside.
