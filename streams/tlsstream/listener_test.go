@@ -161,7 +161,6 @@ func TestListenerCompletionOrder(t *testing.T) {
 	scfg, ccfg := configs(t)
 	ml := memstream.Listen()
 	tl := tlsstream.NewListener(ml, scfg, tlsstream.OnError(func(err error) { t.Errorf("reported %v, want nothing", err) }))
-	defer tl.Close()
 
 	accepted := make(chan *tlsstream.Stream, 1)
 	go func() {
@@ -176,6 +175,7 @@ func TestListenerCompletionOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer slow.Close()
+	defer tl.Close() // first, so that the slow client's leaving is no failure
 	fast, err := ml.Dial(ctx)
 	if err != nil {
 		t.Fatal(err)
