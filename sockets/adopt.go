@@ -73,7 +73,8 @@ func inspect(rc syscall.RawConn) (sockInfo, error) {
 		case *unix.SockaddrInet6:
 			info.bound = err == nil && sa.Port != 0
 		case *unix.SockaddrUnix:
-			info.bound = err == nil && sa.Name != ""
+			// Unbound, the name is empty: x/sys says "@".
+			info.bound = err == nil && sa.Name != "" && sa.Name != "@"
 		}
 	})
 	if err != nil {
