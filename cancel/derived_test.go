@@ -347,3 +347,91 @@ func TestHTTPClientInsideFailAfter(t *testing.T) {
 		t.Errorf("FailAfter = %v: no Timeout() == true through errors.As, want one", err)
 	}
 }
+
+// TestAfterFuncListEmpties checks that what attaches to a scope's context
+// through AfterFunc leaves its list when it ends: derived contexts
+// cancelled on their own, nested scopes closed, the watches of nested
+// scopes on the enclosing one.
+func TestAfterFuncListEmpties(t *testing.T) {
+	tests := []struct {
+		name  string
+		outer []cancel.Option
+		inner []cancel.Option
+	}{
+		{"timed outer, plain inner", []cancel.Option{cancel.WithTimeout(time.Hour)}, nil},
+		{"timed outer, timed inner", []cancel.Option{cancel.WithTimeout(time.Hour)}, []cancel.Option{cancel.WithTimeout(time.Minute)}},
+		{"plain outer, timed inner", nil, []cancel.Option{cancel.WithTimeout(time.Minute)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				parent, stopParent := context.WithCancel(context.Background())
+				defer stopParent()
+				outer, octx := cancel.Open(parent, tt.outer...)
+				defer outer.Close(nil)
+				for range 20 {
+					inner, ictx := cancel.Open(octx, tt.inner...)
+					for range 5 {
+						_, stop := context.WithCancel(ictx)
+						stop()
+					}
+					_, keep := context.WithCancel(ictx) // ended by Close
+					if n := cancel.AfterFuncs(inner); tt.inner != nil && n != 1 {
+						t.Fatalf("inner scope has %d functions registered with one derived context alive, want 1", n)
+					}
+					inner.Close(nil)
+					keep()
+				}
+				if n := cancel.AfterFuncs(outer); n != 0 {
+					t.Errorf("outer scope has %d functions registered after every inner scope closed, want 0", n)
+				}
+				if err := octx.Err(); err != nil {
+					t.Errorf("outer ctx Err() = %v, want nil", err)
+				}
+			})
+		})
+	}
+}
+
+// TestDeriveRacesDeadline derives contexts while the scope's deadline ends
+// it, from another goroutine: each must end, as DeadlineExceeded with the
+// scope's cause, whether it attached before, during or after.
+func TestDeriveRacesDeadline(t *testing.T) {
+	for range 200 {
+		s, sctx := cancel.Open(context.Background(), cancel.WithTimeout(time.Hour))
+		children := make(chan context.Context, 20)
+		var stops []context.CancelFunc // read after children is closed
+		go func() {
+			defer close(children)
+			for i := range 20 {
+				var c context.Context
+				var stop context.CancelFunc
+				switch i % 3 {
+				case 0:
+					c, stop = context.WithCancel(sctx)
+				case 1:
+					c, stop = context.WithTimeout(sctx, time.Hour)
+				default:
+					c, stop = context.WithValue(sctx, derivedKey{}, i), func() {}
+				}
+				stops = append(stops, stop)
+				children <- c
+			}
+		}()
+		s.SetDeadline(time.Now()) // passed: ends the scope at once
+		cause := context.Cause(sctx)
+		for c := range children {
+			<-c.Done()
+			if err := c.Err(); err != context.DeadlineExceeded {
+				t.Fatalf("derived ctx Err() = %v, want context.DeadlineExceeded", err)
+			}
+			if got := context.Cause(c); got != cause {
+				t.Fatalf("context.Cause(derived) = %v, want %v", got, cause)
+			}
+		}
+		for _, stop := range stops {
+			stop()
+		}
+		s.Close(nil)
+	}
+}

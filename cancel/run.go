@@ -70,21 +70,20 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // [*Error] that carries both ctx.Err() and context.Cause(ctx). It never
 // blocks.
 func Checkpoint(ctx context.Context) error {
-	var err error
+	// A scope's own context, the common case, costs one call, not two.
 	if c, ok := ctx.(*scopeCtx); ok {
-		// A scope's own context, the common case: one call fewer.
-		if err = c.Context.Err(); err == nil {
+		if c.Context.Err() == nil {
 			return nil
 		}
-		err = c.s.doneErr(err)
-	} else if err = ctx.Err(); err == nil {
+	} else if ctx.Err() == nil {
 		return nil
 	}
-	return checkpointErr(ctx, err)
+	return checkpointErr(ctx)
 }
 
 // checkpointErr is Checkpoint's error once ctx is done.
-func checkpointErr(ctx context.Context, err error) error {
+func checkpointErr(ctx context.Context) error {
+	err := ctx.Err()
 	cause := context.Cause(ctx)
 	if cause == nil || sameError(cause, err) {
 		return err
