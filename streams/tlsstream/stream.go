@@ -334,7 +334,10 @@ func (s *Stream) sendFailed(ctx context.Context, op string, cancelled bool, err 
 // SendEOF sends a close_notify alert (tls.Conn.CloseWrite): the peer sees
 // the end of the stream, and this side goes on receiving, a TLS half-close
 // that AnyIO does not offer. The transport is not half-closed. Calling it
-// again does nothing; Send after it returns [streams.ErrClosed]. It blocks
+// again does nothing; Send after it returns [streams.ErrClosed]. TLS 1.3
+// keeps the other direction open after a close_notify (RFC 8446, 6.1); a
+// TLS 1.2 peer other than crypto/tls may answer it by closing its own
+// direction, as RFC 5246 (7.2.1) asks of it. It blocks
 // only when the peer is not reading and the transport is full; when ctx
 // is done then, it returns the cancellation error and the stream is
 // broken, as for a cancelled [Stream.Send].

@@ -389,10 +389,26 @@ func TestCorruptRecord(t *testing.T) {
 // TestHalfClose: SendEOF sends close_notify, and the other direction goes
 // on, whichever side sends it.
 func TestHalfClose(t *testing.T) {
-	for _, clientFirst := range []bool{true, false} {
-		t.Run(map[bool]string{true: "client", false: "server"}[clientFirst], func(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		clientFirst bool
+		version     uint16
+	}{
+		{"client/TLS 1.3", true, tls.VersionTLS13},
+		{"server/TLS 1.3", false, tls.VersionTLS13},
+		{"client/TLS 1.2", true, tls.VersionTLS12},
+		{"server/TLS 1.2", false, tls.VersionTLS12},
+	} {
+		clientFirst := tc.clientFirst
+		t.Run(tc.name, func(t *testing.T) {
 			ctx := testContext(t)
-			c, s := tcpPair(t, nil, nil)
+			scfg, ccfg := configs(t)
+			ccfg.MaxVersion = tc.version
+			a, b := tcpConns(t)
+			c, s := mustPair(t, a, b, ccfg, scfg, nil, nil)
+			if v := c.ConnectionState().Version; v != tc.version {
+				t.Fatalf("version %x, want %x", v, tc.version)
+			}
 			first, second := c, s
 			if !clientFirst {
 				first, second = s, c
