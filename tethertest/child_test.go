@@ -36,6 +36,16 @@ func politeWorker(ctx context.Context) error {
 	return ctx.Err()
 }
 
+func hungBody(ctx context.Context, g *taskgroup.Group) error {
+	<-never
+	return nil
+}
+
+func quietWorker(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
+
 func leakyHandler(ctx context.Context) error {
 	<-never
 	return nil
@@ -58,6 +68,18 @@ var childTests = map[string]func(t *testing.T){
 		tethertest.Run(t, func(ctx context.Context, g *taskgroup.Group) error {
 			g.GoNamed("stuck reader", stuckReader)
 			g.GoNamed("polite worker", politeWorker)
+			return nil
+		})
+	},
+	// Run's body itself ignores its context.
+	"hungbody": func(t *testing.T) {
+		tethertest.Run(t, hungBody)
+	},
+	// Every task honours its context, but the test runs out of time all
+	// the same, and the tasks return nil when cancelled.
+	"outoftime": func(t *testing.T) {
+		tethertest.Run(t, func(ctx context.Context, g *taskgroup.Group) error {
+			g.GoNamed("quiet worker", quietWorker)
 			return nil
 		})
 	},
@@ -198,5 +220,28 @@ func TestRunBodyFatal(t *testing.T) {
 	checkPrinted(t, out, "--- FAIL: TestChild", "body gives up", "Run returned after body's t.Fatal")
 	if strings.Contains(out, "goroutines left running") {
 		t.Errorf("got a leak report, want the task cancelled and waited for")
+	}
+}
+
+func TestRunReportsHungBody(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a test process that hangs for 1 s")
+	}
+	out := runChild(t, "hungbody", time.Second)
+	checkPrinted(t, out,
+		"1 goroutine started by the test is still running",
+		"the body of tethertest.Run",
+		"runs github.com/tether-go/tether/tethertest_test.hungBody (",
+	)
+}
+
+func TestRunReportsOutOfTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a test process that waits 1 s")
+	}
+	out := runChild(t, "outoftime", time.Second)
+	checkPrinted(t, out, "--- FAIL: TestChild", "tethertest: the test ran out of time")
+	if strings.Contains(out, "still running") || strings.Contains(out, "a task failed") {
+		t.Errorf("got a report of hung or failed tasks, want only that the test ran out of time")
 	}
 }

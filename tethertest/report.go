@@ -22,6 +22,7 @@ const (
 const (
 	taskgroupPkg = "github.com/tether-go/tether/taskgroup."
 	pprofDo      = "runtime/pprof.Do"
+	thisPkg      = "github.com/tether-go/tether/tethertest."
 )
 
 // kind is a set of leaked goroutines that a report shows as one entry:
@@ -96,6 +97,9 @@ func (k *kind) write(b *strings.Builder) {
 	case k.named():
 		b.WriteString(k.taskTitle())
 		b.WriteByte('\n')
+		k.writeOrigin(b)
+	case first.runs(runBodyFunc):
+		b.WriteString("the body of tethertest.Run\n")
 		k.writeOrigin(b)
 	case taskFunction(first.frames) != nil:
 		if n == 1 {
@@ -248,14 +252,15 @@ func (k *kind) writeOrigin(b *strings.Builder) {
 
 // taskFunction returns the frame of the function that a taskgroup task
 // runs: the innermost frame below which there is only package taskgroup's
-// machinery (and runtime/pprof.Do, for a named task). It returns nil when
+// machinery (and runtime/pprof.Do, for a named task; this package's Run,
+// for the body of Run). It returns nil when
 // the goroutine is not a task of a taskgroup.Group.
 func taskFunction(frames []frame) *frame {
 	i := len(frames) - 1
 	if i < 0 || !strings.HasPrefix(frames[i].fn, taskgroupPkg) {
 		return nil
 	}
-	for i >= 0 && (strings.HasPrefix(frames[i].fn, taskgroupPkg) || frames[i].fn == pprofDo) {
+	for i >= 0 && (strings.HasPrefix(frames[i].fn, taskgroupPkg) || frames[i].fn == pprofDo || strings.HasPrefix(frames[i].fn, thisPkg)) {
 		i--
 	}
 	if i < 0 {

@@ -68,30 +68,44 @@ func Run(t *testing.T, body func(ctx context.Context, g *taskgroup.Group) error,
 		hung = timer.C
 	}
 
-	g, gctx := taskgroup.New(ctx, taskgroup.PanicsAsErrors(), taskgroup.Named(t.Name()))
+	g, _ := taskgroup.New(ctx, taskgroup.PanicsAsErrors(), taskgroup.Named(t.Name()))
 	g.Go(func(ctx context.Context) error { return runBody(ctx, g, body) })
 	done := make(chan error, 1)
 	go waitGroup(g, done)
+	var err error
 	select {
-	case err := <-done:
-		reportErrors(t, err, context.Cause(gctx))
+	case err = <-done:
 	case <-hung:
-		var running []goroutine
-		for _, g := range snapshot() {
-			if !before[g.id] && !g.runs(waitGroupFunc) {
-				running = append(running, g)
+		if running := startedSince(before); len(running) > 0 {
+			what := fmt.Sprintf("%d goroutines started by the test are", len(running))
+			if len(running) == 1 {
+				what = "1 goroutine started by the test is"
 			}
+			t.Fatalf("tethertest: the test's deadline is near, and %s still running after their context was cancelled:\n\n%s",
+				what, report(running, labelsBySignature()))
 		}
-		what := fmt.Sprintf("%d goroutines started by the test are", len(running))
-		if len(running) == 1 {
-			what = "1 goroutine started by the test is"
-		}
-		t.Fatalf("tethertest: the test's deadline is near, and %s still running after their context was cancelled:\n\n%s",
-			what, report(running, labelsBySignature()))
+		err = <-done // the group was just ending
 	}
+	outOfTime := context.Cause(ctx) == ErrDeadlineNear
+	if outOfTime {
+		t.Errorf("tethertest: the test ran out of time: its tasks were cancelled because its deadline is near")
+	}
+	reportErrors(t, err, outOfTime)
 	if leaks := find(opts...); leaks != "" {
 		t.Errorf("tethertest: goroutines left running after the test's task group returned: %s", leaks)
 	}
+}
+
+// startedSince returns the goroutines that are not in before, except the
+// one that waits for Run's group.
+func startedSince(before map[int]bool) []goroutine {
+	var gs []goroutine
+	for _, g := range snapshot() {
+		if !before[g.id] && !g.runs(waitGroupFunc) {
+			gs = append(gs, g)
+		}
+	}
+	return gs
 }
 
 // runBody runs body as the group's first task. When body does not return
@@ -113,6 +127,10 @@ func runBody(ctx context.Context, g *taskgroup.Group, body func(ctx context.Cont
 // goroutine that waits for the group out of its report of hung tasks.
 const waitGroupFunc = "github.com/tether-go/tether/tethertest.waitGroup"
 
+// runBodyFunc is the function name of runBody, which the reports show as
+// the body of Run rather than as the function the task runs.
+const runBodyFunc = "github.com/tether-go/tether/tethertest.runBody"
+
 // waitGroup waits for g and sends what Wait returned to done.
 func waitGroup(g *taskgroup.Group, done chan<- error) {
 	done <- g.Wait()
@@ -129,9 +147,9 @@ func (g goroutine) runs(fn string) bool {
 }
 
 // reportErrors fails t with each error that the group returned: each
-// failure, each panic with its stack. cause is the cause of the group's
-// cancellation, which tells a test that ran out of time.
-func reportErrors(t *testing.T, err, cause error) {
+// failure, each panic with its stack. When the test ran out of time, the
+// cancellation errors that followed are left out: Run has said so.
+func reportErrors(t *testing.T, err error, outOfTime bool) {
 	t.Helper()
 	if err == nil {
 		return
@@ -151,8 +169,7 @@ func reportErrors(t *testing.T, err, cause error) {
 				}
 			}
 			t.Errorf("tethertest: a task panicked%s: %v\n%s", where, pe.Value, indent(fromPanic(string(pe.Stack))))
-		case errors.Is(cause, ErrDeadlineNear) && errors.Is(err, context.DeadlineExceeded):
-			t.Errorf("tethertest: the test ran out of time: its tasks were cancelled because its deadline is near (%v)", err)
+		case outOfTime && errors.Is(err, context.DeadlineExceeded):
 		default:
 			t.Errorf("tethertest: a task failed: %v", err)
 		}
