@@ -3,8 +3,10 @@ package cancel_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -434,4 +436,27 @@ func TestDeriveRacesDeadline(t *testing.T) {
 		}
 		s.Close(nil)
 	}
+}
+
+// TestFailAfterIsTimeout checks that FailAfter's error passes the checks
+// written for net.Error and os.IsTimeout, as context.DeadlineExceeded does.
+func TestFailAfterIsTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		err := cancel.FailAfter(context.Background(), time.Second, func(ctx context.Context) error {
+			return cancel.Sleep(ctx, time.Hour)
+		})
+		if !errors.Is(err, cancel.ErrTimeout) {
+			t.Fatalf("FailAfter = %v, want ErrTimeout", err)
+		}
+		var te interface{ Timeout() bool }
+		if !errors.As(err, &te) || !te.Timeout() {
+			t.Errorf("errors.As(%v, Timeout() bool) finds none reporting true, want one", err)
+		}
+		if !os.IsTimeout(err) {
+			t.Errorf("os.IsTimeout(%v) = false, want true", err)
+		}
+		if wrapped := fmt.Errorf("fetch: %w", err); !errors.As(wrapped, &te) || !te.Timeout() {
+			t.Errorf("a wrapped ErrTimeout has no Timeout() == true, want one")
+		}
+	})
 }

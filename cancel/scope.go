@@ -16,9 +16,11 @@ import (
 //
 // A Scope is made by [Open] (the zero value is not usable), is safe for
 // concurrent use, and is not reusable after [Scope.Close]. Opening and
-// closing a scope costs about as much as context.WithCancel and its cancel,
-// plus a timer when the scope has a deadline; deriving contexts from the
-// scope's context costs no goroutine.
+// closing a scope costs about as much as context.WithCancel and its cancel
+// (one allocation more, the Scope), plus a timer when the scope has a
+// deadline. Deriving contexts from the scope's context costs no goroutine;
+// when a deadline ends the scope, they report context.DeadlineExceeded (see
+// the package doc for the details).
 type Scope struct {
 	ctx      scopeCtx
 	cancelFn context.CancelCauseFunc
@@ -137,6 +139,12 @@ func (s *Scope) Deadline() time.Time {
 // while the scope is open; the zero time removes it. A deadline that has
 // passed cancels the scope at once. Once the scope has been cancelled,
 // moving the deadline no longer un-cancels it.
+//
+// Contexts derived from the scope's context once it has a deadline report
+// context.DeadlineExceeded when the deadline ends the scope; those derived
+// before its first deadline was set report context.Canceled, with the
+// deadline as their cause (context.Cause). Give the deadline when opening
+// the scope ([WithDeadline], [WithTimeout]) where derived contexts matter.
 //
 // A context derived with context.WithDeadline (or WithTimeout) for a time
 // later than the scope's deadline then in force gets no timer of its own:
