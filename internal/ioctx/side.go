@@ -17,6 +17,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -49,9 +50,11 @@ type Side struct {
 	setDeadline func(time.Time) error
 	// abort runs in its own goroutine once the watched context is done.
 	// It sets a deadline in the past, which makes a blocked call return,
-	// and then says so on aborted.
+	// and then says so on pending (Done), which each registration counts
+	// (Add): a WaitGroup costs nothing per Side, where a channel would
+	// cost an allocation on every socket.
 	abort   func()
-	aborted chan struct{} // capacity 1
+	pending sync.WaitGroup
 	// The registration of abort with the context of the last call, which
 	// is kept for the next one. Owned by the busy holder.
 	watched context.Context
@@ -64,10 +67,9 @@ type Side struct {
 func (d *Side) Init(closed *atomic.Bool, setDeadline func(time.Time) error) {
 	d.closed = closed
 	d.setDeadline = setDeadline
-	d.aborted = make(chan struct{}, 1)
 	d.abort = func() {
 		d.setDeadline(aLongTimeAgo)
-		d.aborted <- struct{}{}
+		d.pending.Done()
 	}
 }
 
@@ -122,6 +124,7 @@ func (d *Side) Watch(ctx context.Context) {
 	if ctx.Done() == nil { // never done: nothing to watch, nothing to pay
 		return
 	}
+	d.pending.Add(1)
 	d.watched, d.stop = ctx, context.AfterFunc(ctx, d.abort)
 }
 
@@ -133,8 +136,10 @@ func (d *Side) unwatch() (aborted bool) {
 	if d.stop == nil {
 		return false
 	}
-	if !d.stop() {
-		<-d.aborted
+	if d.stop() {
+		d.pending.Done() // abort will never run
+	} else {
+		d.pending.Wait()
 		d.setDeadline(time.Time{})
 		aborted = true
 	}

@@ -19,6 +19,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"syscall"
@@ -30,6 +31,8 @@ import (
 )
 
 const bufSize = 512 // each handler's receive buffer, on both sides
+
+var memProfile = flag.String("memprofile", "", "write a heap profile of the tether server, idle, to this file")
 
 func main() {
 	n := flag.Int("n", 9000, "concurrent connections")
@@ -67,6 +70,8 @@ func run(n int, timeout time.Duration) error {
 	fmt.Printf("%-34s %12s %12s\n", "", "tether", "net")
 	fmt.Printf("%-34s %12.0f %12.0f   ratio %.2fx (target <= 1.10x)\n", "bytes per idle connection",
 		tether.perConn, bare.perConn, tether.perConn/bare.perConn)
+	fmt.Printf("%-34s %12.0f %12.0f\n", "  of which heap", tether.heap, bare.heap)
+	fmt.Printf("%-34s %12.0f %12.0f\n", "  of which goroutine stacks", tether.stack, bare.stack)
 	fmt.Printf("%-34s %12v %12v   (target < 1s)\n", "cancel to Serve returning", tether.shutdown.Round(time.Microsecond), bare.shutdown.Round(time.Microsecond))
 	if err := goroutinesBack(base); err != nil {
 		return err
@@ -91,17 +96,24 @@ func raiseFileLimit() (uint64, error) {
 
 type result struct {
 	perConn  float64       // bytes of Go memory per connection, both ends
+	heap     float64       // of which heap objects
+	stack    float64       // and goroutine stacks
 	shutdown time.Duration // from cancel (or Close) to the server returning
 }
 
+// memory is the Go memory in use after a full collection.
+type memory struct{ heap, stack uint64 }
+
+func (m memory) total() uint64 { return m.heap + m.stack }
+
 // inUse returns the Go memory in use after a full collection: heap
 // objects and goroutine stacks.
-func inUse() uint64 {
+func inUse() memory {
 	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return m.HeapAlloc + m.StackInuse
+	return memory{m.HeapAlloc, m.StackInuse}
 }
 
 // dialAll opens n connections to addr and echoes one message on each, so
@@ -134,6 +146,15 @@ func dialAll(ctx context.Context, addr string, n int) ([]net.Conn, error) {
 func closeAll(conns []net.Conn) {
 	for _, c := range conns {
 		c.Close()
+	}
+}
+
+func perConn(before, after memory, n int, took time.Duration) result {
+	return result{
+		perConn:  (float64(after.total()) - float64(before.total())) / float64(n),
+		heap:     (float64(after.heap) - float64(before.heap)) / float64(n),
+		stack:    (float64(after.stack) - float64(before.stack)) / float64(n),
+		shutdown: took,
 	}
 }
 
@@ -174,6 +195,12 @@ func measureTether(ctx context.Context, n int) (result, error) {
 		return result{}, err
 	}
 	after := inUse()
+	if *memProfile != "" {
+		if f, err := os.Create(*memProfile); err == nil {
+			pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	start := time.Now()
 	stop()
 	err = <-served
@@ -187,7 +214,7 @@ func measureTether(ctx context.Context, n int) (result, error) {
 	if firstFailure != nil {
 		return result{}, fmt.Errorf("a handler failed: %w", firstFailure)
 	}
-	return result{perConn: float64(after-before) / float64(n), shutdown: took}, nil
+	return perConn(before, after, n, took), nil
 }
 
 func measureBare(ctx context.Context, n int) (result, error) {
@@ -245,7 +272,7 @@ func measureBare(ctx context.Context, n int) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	return result{perConn: float64(after-before) / float64(n), shutdown: took}, nil
+	return perConn(before, after, n, took), nil
 }
 
 // goroutinesBack waits (bounded) for the goroutine count to come back to
