@@ -32,22 +32,26 @@ const (
 //   - the group is named after the test (t.Name()), for the reports;
 //   - ctx is t.Context(), cancelled (with cause [ErrDeadlineNear]) a little
 //     before the test's deadline when it has one: a tenth of the time left,
-//     at least 100 ms and at most 5 s. If tasks are still running halfway
+//     at least 100 ms and at most 5 s. A test whose group was cancelled so
+//     has run out of time, and fails. If tasks are still running halfway
 //     from there to the deadline, Run reports them (named tasks by name,
 //     each with its stack, as [VerifyNone] does) and ends the test with
 //     t.FailNow, instead of letting go test's timeout print every
 //     goroutine of the process and exit;
 //   - an error returned by body or a task, or a panic in either, fails the
-//     test with the error (a panic with its value and stack, and the
+//     test with the error (a panic with its value, its stack and the
 //     function of the task that panicked);
 //   - after the group is done, goroutines started during Run and still
 //     running fail the test, reported as [VerifyNone] does; opts are
 //     goleak's options for that check (goleak.IgnoreCurrent is implied).
+//     The check sees every goroutine of the process: a test that runs in
+//     parallel with others (t.Parallel) must ignore theirs with opts.
 //
 // body runs in a task of its own, not in the test's goroutine, so that a
 // body that hangs is reported like any task; t.Fatal in body ends body
-// (and cancels the group) but not the test, which ends when Run returns.
-// Run must be called from the test's goroutine.
+// and cancels the group, and the test ends when the group's tasks have
+// returned. Run must be called from the test's goroutine, and not inside
+// a testing/synctest bubble (its deadline is on the real clock).
 func Run(t *testing.T, body func(ctx context.Context, g *taskgroup.Group) error, opts ...goleak.Option) {
 	t.Helper()
 	before := make(map[int]bool)
