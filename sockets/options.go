@@ -171,9 +171,10 @@ func Mode(mode os.FileMode) Option {
 	}}
 }
 
-// KeepAlive sets the TCP keep-alive period of a stream: d > 0 probes an
-// idle connection every d, d < 0 turns keep-alive off; 0 is the zero
-// Option (Go's default, 15 s).
+// KeepAlive sets TCP keep-alive on a stream, as net.Dialer.KeepAlive
+// does: d > 0 sends the first probe after d of silence (TCP_KEEPIDLE; the
+// probes then go every 15 s), d < 0 turns keep-alive off; 0 is the zero
+// Option (Go's default: on, 15 s).
 func KeepAlive(d time.Duration) Option {
 	return Option{func(c *config) error { c.keepAlive = d; return nil }}
 }
