@@ -38,6 +38,7 @@ type TruncatedError struct {
 	Size int // the size of the caller's buffer
 }
 
+// Error says that the datagram did not fit, and the buffer's size.
 func (e *TruncatedError) Error() string {
 	return fmt.Sprintf("sockets: datagram larger than the %d-byte buffer; the rest of it was discarded", e.Size)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"syscall"
 
 	"github.com/tether-go/tether/cancel"
@@ -147,7 +148,7 @@ func (s *UnixStream) ReceiveFDs(ctx context.Context, msgLen, maxFDs int) ([]byte
 	}
 	files := make([]*os.File, len(fds))
 	for i, fd := range fds {
-		files[i] = os.NewFile(uintptr(fd), fmt.Sprintf("fd %d from %v", fd, s.uc.RemoteAddr()))
+		files[i] = os.NewFile(uintptr(fd), "passed fd "+strconv.Itoa(fd))
 	}
 	return buf[:n], files, nil
 }

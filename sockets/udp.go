@@ -43,19 +43,27 @@ type UDPSocket struct {
 }
 
 // ListenUDP opens a UDP socket bound to the address the options give:
-// [LocalHost] (default: every address, both families where the machine
-// has them), [Port] (default: one the system chooses), [IPFamily],
-// [ReusePort] (several sockets share the port), [ReceiveBufferSize],
-// [SendBufferSize], and the [Resolver] that SendTo uses for host names.
-// Other options are ignored. Its errors are the OS's (EADDRINUSE for a
+// [LocalHost] (an address literal, or a name resolved to the first
+// address ConnectTCP would try; default: every address, both families
+// where the machine has them), [Port] (default: one the system chooses),
+// [IPFamily], [ReusePort] (several sockets share the port),
+// [ReceiveBufferSize], [SendBufferSize], and the [Resolver] that resolves
+// LocalHost and SendTo's host names. Other options are ignored. Its errors are the OS's (EADDRINUSE for a
 // port already bound without ReusePort), reachable with errors.Is.
 func ListenUDP(opts ...Option) (*UDPSocket, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
+	local, err := resolveLocal(context.Background(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sockets: ListenUDP: option LocalHost: %w", err)
+	}
+	addr := ":" + strconv.Itoa(cfg.localPort)
+	if local.Addr().IsValid() {
+		addr = local.String()
+	}
 	lc := net.ListenConfig{Control: cfg.dgramControl()}
-	addr := net.JoinHostPort(cfg.localHost, strconv.Itoa(cfg.localPort))
 	pc, err := lc.ListenPacket(context.Background(), udpNetwork(cfg.family), addr)
 	if err != nil {
 		return nil, fmt.Errorf("sockets: ListenUDP: %w", err)
@@ -196,9 +204,10 @@ type ConnectedUDPSocket struct {
 
 // ConnectUDP opens a UDP socket connected to port on host, an IP address
 // literal or a name resolved (by the [Resolver] option, or
-// net.DefaultResolver) to its first address of the [IPFamily] asked for, if
-// any. [LocalHost] and [Port] bind the local end; [ReusePort],
-// [ReceiveBufferSize] and [SendBufferSize] apply as for [ListenUDP].
+// net.DefaultResolver) to the first address [ConnectTCP] would try, of
+// the [IPFamily] asked for, if any, and of LocalHost's. [LocalHost] and
+// [Port] bind the local end; [ReusePort], [ReceiveBufferSize] and
+// [SendBufferSize] apply as for [ListenUDP].
 //
 // UDP has no handshake: connecting only fixes the peer, and a peer that
 // is not there shows later, as an error of Send or Receive. When ctx is

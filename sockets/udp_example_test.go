@@ -13,12 +13,14 @@ import (
 // An upper-casing UDP server that answers every datagram, and a client
 // connected to it. Cancelling the group ends the server's range loop.
 func ExampleUDPSocket_Packets() {
-	err := taskgroup.Run(context.Background(), func(ctx context.Context, g *taskgroup.Group) error {
-		server, err := sockets.ListenUDP(sockets.LocalHost("127.0.0.1"))
-		if err != nil {
-			return err
-		}
-		defer server.Close()
+	// The server is closed after the group, so that its loop ends by
+	// cancellation, not by Close.
+	server, err := sockets.ListenUDP(sockets.LocalHost("127.0.0.1"))
+	if err != nil {
+		panic(err)
+	}
+	defer server.Close()
+	err = taskgroup.Run(context.Background(), func(ctx context.Context, g *taskgroup.Group) error {
 		g.Go(func(ctx context.Context) error {
 			for p, err := range server.Packets(ctx) {
 				if err != nil {

@@ -530,9 +530,15 @@ func TestConnectUDPResolver(t *testing.T) {
 	if got := c.RemoteAddr().(*net.UDPAddr).AddrPort(); got != addrOf(t, server) {
 		t.Errorf("connected to %v, want %v", got, addrOf(t, server))
 	}
-	s := udpOn(t, "127.0.0.1", sockets.Resolver(lookup))
+	s := udpOn(t, "echo.test", sockets.Resolver(lookup))
+	if got := addrOf(t, s).Addr().String(); got != "127.0.0.1" {
+		t.Errorf("ListenUDP on a name: bound to %s, want 127.0.0.1", got)
+	}
 	if err := s.SendTo(ctx, []byte("x"), "echo.test", port); err != nil {
 		t.Errorf("SendTo a name: %v", err)
+	}
+	if _, err := sockets.ListenUDP(sockets.LocalHost("nowhere.test"), sockets.Resolver(lookup)); err == nil || !strings.Contains(err.Error(), "nowhere.test") {
+		t.Errorf("ListenUDP on a name that does not resolve: got %v, want an error naming it", err)
 	}
 	if _, err := sockets.ConnectUDP(ctx, "nowhere.test", port, sockets.Resolver(lookup)); err == nil || !strings.Contains(err.Error(), "nowhere.test") {
 		t.Errorf("ConnectUDP to a name that does not resolve: got %v, want an error naming it", err)
@@ -548,6 +554,10 @@ func TestUDPBadInput(t *testing.T) {
 		want string
 	}{
 		{"ListenUDP bad option", func() error { _, err := sockets.ListenUDP(sockets.Port(70000)); return err }, "out of range"},
+		{"ListenUDP family mismatch", func() error {
+			_, err := sockets.ListenUDP(sockets.LocalHost("::1"), sockets.IPFamily(syscall.AF_INET))
+			return err
+		}, "not an address of the socket's family"},
 		{"SendTo port 0", func() error { return s.SendTo(ctx, nil, "127.0.0.1", 0) }, "port 0 is out of range"},
 		{"SendTo port 65536", func() error { return s.SendTo(ctx, nil, "127.0.0.1", 65536) }, "port 65536 is out of range"},
 		{"SendTo empty host", func() error { return s.SendTo(ctx, nil, "", 9) }, "empty host"},
