@@ -64,10 +64,13 @@ func Chunked(n int) Fault {
 	return Fault{apply: func(f *faults) { f.chunk = n }}
 }
 
-// Latency delays what the stream receives by d: data that the stream
-// takes from the stream it wraps becomes receivable d later, and a
-// Receive waits for it (and is cancelled while it waits like any other).
-// Under testing/synctest, the wait is on the bubble's fake clock: a
+// Latency delays what the stream receives by d: what a Receive takes
+// from the stream it wraps (all that had arrived, up to the size of the
+// Receive's buffer) becomes receivable d later, and the Receive waits for
+// it (and is cancelled while it waits like any other); the end of the
+// stream comes late too. The delay counts from when a Receive asks, so a
+// conversation of k round trips takes at least k×d. Under
+// testing/synctest, the wait is on the bubble's fake clock: a
 // Latency(time.Hour) costs no real time. Latency(0) does nothing; a
 // negative d panics.
 func Latency(d time.Duration) Fault {

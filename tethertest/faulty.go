@@ -113,7 +113,15 @@ func (f *FaultyStream) Receive(ctx context.Context, p []byte) (int, error) {
 		f.pendErr = nil
 		return 0, err
 	}
-	n := copy(p[:min(limit, len(p))], f.pending)
+	// What one Receive delivers: Chunked and Bandwidth cut what arrived
+	// together into pieces.
+	if f.faults.chunk > 0 {
+		limit = min(limit, f.faults.chunk)
+	}
+	if bw := f.faults.bandwidth; bw > 0 {
+		limit = int(min(int64(limit), max(1, bw/100)))
+	}
+	n := copy(p[:limit], f.pending)
 	f.pending = f.pending[n:]
 	f.received += int64(n)
 	if bw := f.faults.bandwidth; bw > 0 {
@@ -124,17 +132,12 @@ func (f *FaultyStream) Receive(ctx context.Context, p []byte) (int, error) {
 	return n, nil
 }
 
-// fill takes at most limit bytes (fewer when a fault says so) from the
-// wrapped stream into pending, or the error that ends it into pendErr,
-// and sets when they may be delivered. It returns the errors that
+// fill takes at most limit bytes from the wrapped stream into pending, or
+// the error that ends it into pendErr, and sets when they may be
+// delivered: what one Receive of the wrapped stream returns arrived
+// together, and Latency delays it as a whole. It returns the errors that
 // Receive returns at once: cancellation, and f's Close.
 func (f *FaultyStream) fill(ctx context.Context, limit int) error {
-	if f.faults.chunk > 0 {
-		limit = min(limit, f.faults.chunk)
-	}
-	if bw := f.faults.bandwidth; bw > 0 {
-		limit = int(min(int64(limit), max(1, bw/100)))
-	}
 	if cap(f.buf) < limit {
 		f.buf = make([]byte, limit)
 	}
@@ -241,8 +244,19 @@ func (f *FaultyStream) Send(ctx context.Context, p []byte) error {
 	sctx, stop := f.watchClose(ctx)
 	err := f.s.Send(sctx, p)
 	stop()
-	if err != nil && f.closed() {
+	return f.sendErr(err)
+}
+
+// sendErr maps the error of a send on the wrapped stream: a send that
+// Close or a reset woke (by closing the wrapped stream) gets f's error.
+func (f *FaultyStream) sendErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case f.closed():
 		return errClosed
+	case f.broken.Load():
+		return errReset
 	}
 	return err
 }
@@ -256,10 +270,7 @@ func (f *FaultyStream) SendEOF(ctx context.Context) error {
 	sctx, stop := f.watchClose(ctx)
 	err := f.s.SendEOF(sctx)
 	stop()
-	if err != nil && f.closed() {
-		return errClosed
-	}
-	return err
+	return f.sendErr(err)
 }
 
 // Close wakes the calls blocked on f, which return an error matching

@@ -108,7 +108,7 @@ func TestFaultsAsAHandlerSeesThem(t *testing.T) {
 		{
 			name:   "Chunked and Latency and EOFAfter",
 			faults: []tethertest.Fault{tethertest.Chunked(4), tethertest.Latency(time.Second), tethertest.EOFAfter(6)},
-			want:   []string{`1s handler "hell"`, `2s handler "o,"`, "2s handler EOF", "2s client EOF"},
+			want:   []string{`1s handler "hell"`, `1s handler "o,"`, "1s handler EOF", "1s client EOF"},
 		},
 	}
 	for _, tt := range tests {
