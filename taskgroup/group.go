@@ -30,7 +30,8 @@ import (
 // no name; it must not be copied after first use. A Group is safe for
 // concurrent use: tasks may start more tasks. It is not reusable: Go after
 // Wait has returned panics. A task costs a goroutine and one small
-// allocation, as errgroup's does.
+// allocation, as errgroup's does; a group costs, beyond errgroup's, the
+// cancel scope that its context is.
 type Group struct {
 	// Read by every Go and task, written once.
 	ready          atomic.Bool // scope and ctx are set (by New, or on first use)

@@ -45,6 +45,13 @@ var ErrNotStarted = errors.New("taskgroup: task returned without calling started
 // for a slot while neither ctx nor the group is done; once either is, fn
 // runs at once, without a slot, and meets the cancellation.
 //
+// Start does not return the moment ctx is done: it returns when fn has
+// called started or returned, and a fn whose context is done is expected
+// to return promptly; so nothing of a failed start outlives the call. It
+// costs a goroutine and three small allocations, about what a goroutine
+// and a channel written by hand cost, plus a context and a
+// context.AfterFunc when ctx can be cancelled and is not g's own.
+//
 // Start panics if fn is nil or if g's Wait has returned; started panics if
 // it is called twice, or after fn returned (from another goroutine).
 func Start[T any](ctx context.Context, g *Group, fn func(ctx context.Context, started func(T)) error) (T, error) {
