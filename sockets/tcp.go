@@ -30,6 +30,7 @@ type ConnectError struct {
 	Attempts []error
 }
 
+// Error names the host and port, and each attempt's error.
 func (e *ConnectError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sockets: connect to %s: ", net.JoinHostPort(e.Host, strconv.Itoa(e.Port)))
