@@ -69,8 +69,9 @@ func find(opts ...goleak.Option) string {
 		return ""
 	}
 	ids := leakedIDs(err.Error())
+	all := snapshot()
 	var leaked []goroutine
-	for _, g := range snapshot() {
+	for _, g := range all {
 		if ids[g.id] {
 			leaked = append(leaked, g)
 		}
@@ -86,7 +87,7 @@ func find(opts ...goleak.Option) string {
 	if len(leaked) == 1 {
 		word = "goroutine"
 	}
-	msg := fmt.Sprintf("found %d unexpected %s:\n\n%s", len(leaked), word, report(leaked, labels))
+	msg := fmt.Sprintf("found %d unexpected %s:\n\n%s", len(leaked), word, report(leaked, all, labels))
 	if missing := len(ids) - len(leaked); missing > 0 {
 		msg += fmt.Sprintf("\n(and %d more that ended while this report was written)\n", missing)
 	}

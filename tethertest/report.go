@@ -29,22 +29,27 @@ const (
 // goroutines with the same stack (so, most likely, started by the same
 // code and stuck at the same place).
 type kind struct {
-	gs     []goroutine // by ID
-	labels []labelled  // the label sets of the goroutine profile for this stack
+	gs     []goroutine       // by ID
+	labels []labelled        // the label sets of the goroutine profile for this stack
+	all    map[int]goroutine // every goroutine of the dump, to say where a parent is
 }
 
-// report describes goroutines for a person: tasks of tether groups by
+// report describes goroutines gs for a person: tasks of tether groups by
 // their names, each kind of goroutine once with a count, then the stack.
-// labels is the goroutine profile read just after the goroutines were
-// (see [labelsBySignature]).
-func report(gs []goroutine, labels map[string][]labelled) string {
+// all is the dump that gs come from, and labels the goroutine profile read
+// just after it (see [labelsBySignature]).
+func report(gs, all []goroutine, labels map[string][]labelled) string {
+	byID := make(map[int]goroutine, len(all))
+	for _, g := range all {
+		byID[g.id] = g
+	}
 	bySig := make(map[string]*kind)
 	var kinds []*kind
 	for _, g := range gs {
 		sig := signature(g.frames)
 		k := bySig[sig]
 		if k == nil {
-			k = &kind{labels: labels[sig]}
+			k = &kind{labels: labels[sig], all: byID}
 			bySig[sig] = k
 			kinds = append(kinds, k)
 		}
@@ -231,23 +236,57 @@ func (k *kind) writeOrigin(b *strings.Builder) {
 	if fn := taskFunction(first.frames); fn != nil {
 		fmt.Fprintf(b, " runs %s (%s),", fn.fn, fn.pos)
 	}
-	parents := make(map[string]bool)
+	parents := make(map[int]bool)
 	for _, g := range k.gs {
-		if _, in, ok := strings.Cut(g.creator, " in "); ok {
-			parents[in] = true
+		if id, ok := g.parent(); ok {
+			parents[id] = true
 		}
 	}
 	switch len(parents) {
 	case 0:
 		b.WriteString(" started by the runtime")
 	case 1:
-		for p := range parents {
-			fmt.Fprintf(b, " started by %s", p)
+		for id := range parents {
+			fmt.Fprintf(b, " started by goroutine %d", id)
+			// Where the parent is now says which code started the task
+			// (an accept loop, a request's handler) better than the go
+			// statement inside package taskgroup does.
+			if p, ok := k.all[id]; ok {
+				if f := p.userTop(); f != nil {
+					fmt.Fprintf(b, ", which is now in %s (%s)", f.fn, f.pos)
+				}
+			} else {
+				b.WriteString(", which has ended")
+			}
 		}
 	default:
 		fmt.Fprintf(b, " started by %d goroutines", len(parents))
 	}
 	b.WriteByte('\n')
+}
+
+// parent returns the ID of the goroutine that started g.
+func (g goroutine) parent() (int, bool) {
+	_, in, ok := strings.Cut(g.creator, " in goroutine ")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.Atoi(in)
+	return id, err == nil
+}
+
+// userTop returns the innermost frame of g outside the runtime and the
+// standard library's sync and this module's taskgroup: where g's own code
+// waits.
+func (g goroutine) userTop() *frame {
+	for i, f := range g.frames {
+		if strings.HasPrefix(f.fn, "runtime.") || strings.HasPrefix(f.fn, "sync.") ||
+			strings.HasPrefix(f.fn, "internal/") || strings.HasPrefix(f.fn, taskgroupPkg) || strings.HasPrefix(f.fn, thisPkg) {
+			continue
+		}
+		return &g.frames[i]
+	}
+	return nil
 }
 
 // taskFunction returns the frame of the function that a taskgroup task

@@ -80,13 +80,14 @@ func Run(t *testing.T, body func(ctx context.Context, g *taskgroup.Group) error,
 	select {
 	case err = <-done:
 	case <-hung:
-		if running := startedSince(before); len(running) > 0 {
+		all := snapshot()
+		if running := startedSince(before, all); len(running) > 0 {
 			what := fmt.Sprintf("%d goroutines started by the test are", len(running))
 			if len(running) == 1 {
 				what = "1 goroutine started by the test is"
 			}
 			t.Fatalf("tethertest: the test's deadline is near, and %s still running after their context was cancelled:\n\n%s",
-				what, report(running, labelsBySignature()))
+				what, report(running, all, labelsBySignature()))
 		}
 		err = <-done // the group was just ending
 	}
@@ -100,11 +101,11 @@ func Run(t *testing.T, body func(ctx context.Context, g *taskgroup.Group) error,
 	}
 }
 
-// startedSince returns the goroutines that are not in before, except the
-// one that waits for Run's group.
-func startedSince(before map[int]bool) []goroutine {
+// startedSince returns the goroutines of all that are not in before,
+// except the one that waits for Run's group.
+func startedSince(before map[int]bool, all []goroutine) []goroutine {
 	var gs []goroutine
-	for _, g := range snapshot() {
+	for _, g := range all {
 		if !before[g.id] && !g.runs(waitGroupFunc) {
 			gs = append(gs, g)
 		}
