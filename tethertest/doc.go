@@ -24,11 +24,18 @@
 // report the ones that run tether tasks by the names that
 // taskgroup.Group.GoNamed gave them (from their runtime/pprof labels):
 //
+//	found 1000 unexpected goroutines:
+//
 //	1000 tasks of group "server": "handler 127.0.0.1:4000", "handler 127.0.0.1:4001", "handler 127.0.0.1:4002" and 997 more
-//	  runs example.com/app.handle (/src/app/server.go:57), started by goroutine 21
+//	  runs example.com/app.handle (/src/app/server.go:57), started by goroutine 21, which is now in example.com/app.serve (/src/app/server.go:31)
 //	  goroutine 22 [chan receive] (and 999 more with the same stack):
-//	    example.com/app.handle(...)
+//	    example.com/app.handle({0x5591c5?, 0xa536a51eff0?})
+//	    	/src/app/server.go:57 +0x1c
 //	    ...
+//
+// A report cannot tell which goroutine carries which labels when
+// goroutines with the same stack but different labels were not all
+// leaked (some started before the check); it says so.
 //
 // [Faulty] wraps a byte stream so that it misbehaves as a bad network or
 // peer does — [Chunked], [Latency], [Bandwidth], [ResetAfter],

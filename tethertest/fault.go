@@ -8,7 +8,8 @@ import (
 // Fault is a way in which a [FaultyStream] misbehaves, made by [Chunked],
 // [Latency], [Bandwidth], [ResetAfter], [EOFAfter], [StallAfter] or
 // [SlowClose]. The faults are toxiproxy's toxics, for in-memory streams.
-// The zero Fault does nothing.
+// The zero Fault does nothing. Faults are values: one may configure any
+// number of streams, at once.
 type Fault struct {
 	apply func(*faults)
 }

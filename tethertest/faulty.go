@@ -38,9 +38,10 @@ var (
 // and SendEOF go to the wrapped stream as they are (after a ResetAfter
 // fault has fired, they fail).
 //
-// A FaultyStream is safe for concurrent use, one Send and one Receive at a
-// time, and not reusable after Close. It costs a copy of every byte
-// received, and a timer for each Receive that must wait.
+// The zero value is not usable. A FaultyStream is safe for concurrent
+// use, one Send and one Receive at a time, and not reusable after Close.
+// It costs a copy of every byte received, and a timer for each Receive
+// that must wait.
 type FaultyStream struct {
 	s      streams.ByteStream
 	faults faults

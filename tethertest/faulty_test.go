@@ -106,6 +106,11 @@ func TestFaultsAsAHandlerSeesThem(t *testing.T) {
 			want:   []string{`0s handler "hello, world\n"`, "0s handler EOF", "1m0s client EOF"},
 		},
 		{
+			name:   "the earliest cut applies",
+			faults: []tethertest.Fault{tethertest.ResetAfter(9), tethertest.EOFAfter(3), tethertest.StallAfter(6)},
+			want:   []string{`0s handler "hel"`, "0s handler EOF", "0s client EOF"},
+		},
+		{
 			name:   "Chunked and Latency and EOFAfter",
 			faults: []tethertest.Fault{tethertest.Chunked(4), tethertest.Latency(time.Second), tethertest.EOFAfter(6)},
 			want:   []string{`1s handler "hell"`, `1s handler "o,"`, "1s handler EOF", "1s client EOF"},

@@ -16,8 +16,9 @@ import (
 //	g.Go(func(ctx context.Context) error { return streams.Serve(ctx, l, handle, g) })
 //	c, err := ml.Dial(ctx) // a client whose bytes reach handle one at a time
 //
-// The listener is safe for concurrent use, as the listener it wraps
-// is; closing it closes that listener.
+// The listener is safe for concurrent use, as the listener it wraps is;
+// closing it closes that listener, and it is not reusable after. It costs
+// a [FaultyStream] per connection.
 func FaultyAccepts(l streams.Listener[streams.ByteStream], faults ...Fault) *FaultyListener {
 	if l == nil {
 		panic("tethertest: FaultyAccepts of a nil listener")
