@@ -14,7 +14,8 @@
 //   - [ListenTCP] listens on every family the machine has, on one port, as
 //     one [MultiListener].
 //   - Every listener has Accept(ctx) and Serve(ctx, handler, g, opts...),
-//     one handler per connection in a task group (streams.Serve).
+//     one handler per connection in a task group (streams.Serve), and
+//     [Combine] serves several as one (TCP and UNIX, through [Streams]).
 //   - Errors follow the streams contract: io.EOF for the peer's close,
 //     [streams.ErrBroken] for a reset (the OS error reachable),
 //     [streams.ErrClosed] for our own Close, [streams.ErrBusy] for two

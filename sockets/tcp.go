@@ -55,7 +55,9 @@ func (e *ConnectError) Unwrap() []error { return e.Attempts }
 //
 //   - AAAA and A are resolved in parallel; if A answers first, ConnectTCP
 //     waits up to 50 ms for AAAA (the resolution delay) before going on
-//     without it.
+//     without it. If AAAA answers first, it waits for A too (RFC 8305
+//     would start the first IPv6 attempt at once; the two answers
+//     usually come together, and the attempt list stays one list).
 //   - Within a family, the resolver's order (RFC 6724's) is kept. The
 //     families are interleaved, starting with the one RFC 6724 prefers
 //     between the first address of each: IPv6 unless that address is

@@ -207,7 +207,7 @@ func measureTether(ctx context.Context, n int) (result, error) {
 	took := time.Since(start)
 	closeAll(conns)
 	if err != nil {
-		return result{}, fmt.Errorf("Serve = %w", err)
+		return result{}, fmt.Errorf("serve: %w", err)
 	}
 	var firstFailure error
 	failures.Range(func(k, _ any) bool { firstFailure = errors.New(k.(string)); return false })
