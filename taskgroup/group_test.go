@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -431,4 +433,49 @@ func TestRunBodyGoexit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// t.Fatal in Run's body, for real: the test binary runs itself again to
+// run fatalInRun as a failing test, and reads what it printed. The child's
+// goleak check would also report a task left running.
+func TestRunBodyFatal(t *testing.T) {
+	if os.Getenv("TASKGROUP_TEST_FATAL_CHILD") == "1" {
+		fatalInRun(t)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRunBodyFatal$", "-test.v", "-test.timeout=60s")
+	cmd.Env = append(os.Environ(), "TASKGROUP_TEST_FATAL_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if _, ok := err.(*exec.ExitError); !ok {
+		t.Fatalf("child test: %v, want it to fail (t.Fatal); output:\n%s", err, out)
+	}
+	for _, want := range []string{"--- FAIL: TestRunBodyFatal", "the body failed", "task ended before the unwinding: true"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("child's output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "unexpected goroutines") {
+		t.Errorf("child's goleak check found a goroutine left running:\n%s", out)
+	}
+}
+
+func fatalInRun(t *testing.T) {
+	taskDone := make(chan struct{})
+	defer func() {
+		ended := false
+		select {
+		case <-taskDone:
+			ended = true
+		default:
+		}
+		fmt.Println("task ended before the unwinding:", ended)
+	}()
+	taskgroup.Run(context.Background(), func(ctx context.Context, g *taskgroup.Group) error {
+		g.Go(func(ctx context.Context) error {
+			defer close(taskDone)
+			return cancel.Sleep(ctx, time.Hour)
+		})
+		t.Fatal("the body failed")
+		return nil
+	})
 }
