@@ -38,6 +38,9 @@ func main() {
 	n := flag.Int("n", 9000, "concurrent connections")
 	timeout := flag.Duration("timeout", 2*time.Minute, "bound on the whole run")
 	flag.Parse()
+	if *memProfile != "" {
+		runtime.MemProfileRate = 1 // every allocation, for exact figures
+	}
 	if err := run(*n, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
