@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -49,11 +50,16 @@ func mainCode(code int, stderr io.Writer, opts ...goleak.Option) int {
 	if code != 0 {
 		return code
 	}
-	if leaks := find(opts...); leaks != "" {
+	leaks := find(opts...)
+	switch {
+	case leaks == "":
+		return 0
+	case strings.HasPrefix(leaks, "found "):
 		fmt.Fprintf(stderr, "tethertest: the tests passed, but goroutines leaked\n%s", leaks)
-		return 1
+	default:
+		fmt.Fprint(stderr, leaks) // goleak refused its options
 	}
-	return 0
+	return 1
 }
 
 // find looks for leaked goroutines with goleak and describes them; it

@@ -98,15 +98,28 @@ func (k *kind) named() bool {
 
 func (k *kind) write(b *strings.Builder) {
 	first, n := k.gs[0], len(k.gs)
+	isTask := taskFunction(first.frames) != nil
 	switch {
-	case k.named():
+	case k.named() && isTask:
 		b.WriteString(k.taskTitle())
 		b.WriteByte('\n')
 		k.writeOrigin(b)
+	case k.named():
+		// A goroutine inherits the labels of the one that started it: this
+		// is not a task, but a goroutine that a task started.
+		for line := range strings.SplitSeq(k.taskTitle(), "\n") {
+			fmt.Fprintf(b, "started inside %s\n", strings.TrimSpace(line))
+		}
+		if n > 1 {
+			fmt.Fprintf(b, "%d goroutines with the same stack as this one:\n", n)
+		}
+		fmt.Fprintf(b, "Goroutine %d in state %s, with %s on top of the stack:\n", first.id, first.state, first.top())
+		writeStack(b, first)
+		return
 	case first.runs(runBodyFunc):
 		b.WriteString("the body of tethertest.Run\n")
 		k.writeOrigin(b)
-	case taskFunction(first.frames) != nil:
+	case isTask:
 		if n == 1 {
 			b.WriteString("an unnamed task (taskgroup.Group.Go)\n")
 		} else {

@@ -128,3 +128,34 @@ func TestVerifyNoneClean(t *testing.T) {
 		t.Errorf("got report %q, want none", out)
 	}
 }
+
+// TestVerifyNoneLabels leaks goroutines that carry task labels without
+// being tasks of a group: one that a named task started (goroutines
+// inherit their parent's labels), and one labelled as a task with the
+// place it was started (the "started" label, which taskgroup may record).
+func TestVerifyNoneLabels(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	release := make(chan struct{})
+	spawned := make(chan struct{})
+	g, _ := taskgroup.New(context.Background(), taskgroup.Named("server"))
+	g.GoNamed("handler 1", func(ctx context.Context) error {
+		go func() {
+			close(spawned)
+			<-release
+		}()
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	<-spawned
+	defer close(release)
+
+	var r recorder
+	tethertest.VerifyNone(&r, ignore)
+	checkPrinted(t, r.output(),
+		"found 1 unexpected goroutine:",
+		`started inside task "handler 1" of group "server"`,
+		"Goroutine ", "in state chan receive, with github.com/tether-go/tether/tethertest_test.TestVerifyNoneLabels.func1.1 on top of the stack:",
+	)
+}
