@@ -353,3 +353,66 @@ func waitBusy(t *testing.T, try func(ctx context.Context) error) {
 		runtime.Gosched()
 	}
 }
+
+// TestSendFDsCancel fills the stream's buffers so that SendFDs blocks,
+// cancels it (nothing was sent), and passes the file once there is room.
+func TestSendFDsCancel(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamOf := func(fd int) *sockets.UnixStream {
+		f := os.NewFile(uintptr(fd), "socketpair")
+		defer f.Close() // AdoptFile has a duplicate
+		s, err := sockets.AdoptFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s.(*sockets.UnixStream)
+	}
+	raw, err := unix.Dup(fds[0]) // the sender's socket, to fill it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(raw)
+	sender, receiver := streamOf(fds[0]), streamOf(fds[1])
+	filled := 0
+	chunk := make([]byte, 4096)
+	for {
+		n, err := unix.Write(raw, chunk)
+		if errors.Is(err, unix.EAGAIN) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		filled += n
+	}
+	f := tempFile(t, "f", "passed")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := sender.SendFDs(ctx, []byte("m"), f); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("SendFDs into a full stream: got %v, want context.DeadlineExceeded", err)
+	}
+	bg := context.Background()
+	buf := make([]byte, 64<<10)
+	for got := 0; got < filled; {
+		n, err := receiver.Receive(bg, buf[:min(len(buf), filled-got)])
+		if err != nil {
+			t.Fatalf("draining: %v", err)
+		}
+		got += n
+	}
+	if err := sender.SendFDs(bg, []byte("m"), f); err != nil {
+		t.Fatalf("SendFDs after the cancellation: %v", err)
+	}
+	msg, files, err := receiver.ReceiveFDs(bg, 10, 1)
+	defer closeFiles(files)
+	if err != nil || string(msg) != "m" || len(files) != 1 {
+		t.Fatalf("got %q, %d files, %v; want %q and 1 file (the cancelled message was not sent)", msg, len(files), err, "m")
+	}
+	if got := fileText(t, files[0]); got != "passed" {
+		t.Errorf("got %q, want %q", got, "passed")
+	}
+}
