@@ -111,3 +111,62 @@ func TestConnectTLSBadPort(t *testing.T) {
 		t.Fatal("ConnectTLS to port 0 succeeded, want an error")
 	}
 }
+
+// TestTLSListenerGarbageOverTCP: over real sockets, a client that sends
+// garbage and one that connects and says nothing are reported or left
+// waiting, while ConnectTLS clients are served.
+func TestTLSListenerGarbageOverTCP(t *testing.T) {
+	ctx := t.Context()
+	ca := tlstest.NewCA(t)
+	l, err := sockets.ListenTCP(sockets.LocalHost("127.0.0.1"))
+	if err != nil {
+		t.Fatalf("ListenTCP: %v", err)
+	}
+	port, _ := streams.Extra(l, sockets.LocalPort)
+	reported := make(chan error, 10)
+	tl := tlsstream.NewListener(l, ca.ServerConfig(t, "127.0.0.1"), tlsstream.OnError(func(err error) { reported <- err }))
+	defer tl.Close()
+	serveCtx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() {
+		served <- tl.Serve(serveCtx, func(ctx context.Context, s *tlsstream.Stream) error {
+			return s.Send(ctx, []byte("hi"))
+		}, nil)
+	}()
+	defer func() {
+		stop()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+
+	silent, err := sockets.ConnectTCP(ctx, "127.0.0.1", port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	garbage, err := sockets.ConnectTCP(ctx, "127.0.0.1", port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer garbage.Close()
+	if err := garbage.Send(ctx, []byte("\x00\x01garbage, not a ClientHello\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	var he *tlsstream.HandshakeError
+	if err := <-reported; !errors.As(err, &he) || he.Addr == nil {
+		t.Errorf("reported %v; want a *tlsstream.HandshakeError with the peer's address", err)
+	}
+	for i := range 3 {
+		s, err := sockets.ConnectTLS(ctx, "127.0.0.1", port, &tls.Config{RootCAs: ca.Pool()})
+		if err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		buf := make([]byte, 2)
+		_, err = io.ReadFull(streams.Reader(ctx, s), buf)
+		s.Close()
+		if err != nil || string(buf) != "hi" {
+			t.Fatalf("client %d got %q, %v; want %q", i, buf, err, "hi")
+		}
+	}
+}
