@@ -12,17 +12,20 @@ import (
 )
 
 // HandshakeError is the error of a failed handshake, returned by [Client]
-// and [Server] and reported by a [Listener]. Err says why; errors.As
-// reaches crypto/tls's typed errors through it: a
-// *tls.CertificateVerificationError (with the x509 error inside, such as
-// x509.UnknownAuthorityError or x509.HostnameError) when this side
-// rejected the peer's certificate, a *net.OpError whose Op is
-// "remote error" when the peer sent an alert (its message names the
-// alert), which also matches tls.AlertError with the alert's code (see
-// below). A handshake that
-// ran out of time matches cancel.ErrTimeout and context.DeadlineExceeded;
-// one cancelled by its ctx matches context.Canceled; a peer that closed
-// the transport during the handshake matches [streams.ErrBroken].
+// and [Server] and reported by a [Listener]. Err says why, and errors.As
+// reaches crypto/tls's typed errors through it:
+//
+//   - this side rejected the peer's certificate: a
+//     *tls.CertificateVerificationError, with the x509 error inside
+//     (x509.UnknownAuthorityError, x509.HostnameError, ...);
+//   - the peer sent an alert: a *net.OpError whose Op is "remote error"
+//     and whose message names the alert, which also matches a
+//     tls.AlertError of the alert's code (crypto/tls itself gives one only
+//     to QUIC users; this package adds it);
+//   - the handshake ran out of time: cancel.ErrTimeout and
+//     context.DeadlineExceeded; its ctx was cancelled: context.Canceled;
+//   - the peer closed the transport during the handshake:
+//     [streams.ErrBroken].
 type HandshakeError struct {
 	// Server reports whether this side was the server.
 	Server bool
