@@ -48,8 +48,9 @@ type UDPSocket struct {
 // where the machine has them), [Port] (default: one the system chooses),
 // [IPFamily], [ReusePort] (several sockets share the port),
 // [ReceiveBufferSize], [SendBufferSize], and the [Resolver] that resolves
-// LocalHost and SendTo's host names. Other options are ignored. Its errors are the OS's (EADDRINUSE for a
-// port already bound without ReusePort), reachable with errors.Is.
+// LocalHost and SendTo's host names. Other options are ignored. Its
+// errors are the OS's (EADDRINUSE for a port already bound without
+// ReusePort), reachable with errors.Is.
 func ListenUDP(opts ...Option) (*UDPSocket, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
@@ -126,7 +127,7 @@ func (s *UDPSocket) SendTo(ctx context.Context, data []byte, host string, port i
 	cfg := config{resolver: s.resolver, family: s.sendFamily()}
 	to, err := resolveUDP(ctx, &cfg, host, port)
 	if err != nil {
-		return err
+		return fmt.Errorf("sockets: SendTo: %w", err)
 	}
 	return s.SendToAddr(ctx, data, to)
 }
@@ -135,7 +136,7 @@ func (s *UDPSocket) SendTo(ctx context.Context, data []byte, host string, port i
 // as the sender's address that ReceiveFrom returned. It allocates nothing.
 func (s *UDPSocket) SendToAddr(ctx context.Context, data []byte, to netip.AddrPort) error {
 	if !to.IsValid() || to.Port() == 0 {
-		return fmt.Errorf("sockets: SendTo: %v is not a destination address", to)
+		return fmt.Errorf("sockets: SendToAddr: %v is not a destination address", to)
 	}
 	if err := s.begin(ctx, &s.send, errSendBusy); err != nil {
 		return err
@@ -222,7 +223,7 @@ func ConnectUDP(ctx context.Context, host string, port int, opts ...Option) (*Co
 	if cfg.localHost != "" || cfg.localPort != 0 {
 		local, err := resolveLocal(ctx, cfg)
 		if err != nil {
-			return nil, fmt.Errorf("sockets: ConnectUDP: %w", err)
+			return nil, fmt.Errorf("sockets: ConnectUDP: option LocalHost: %w", err)
 		}
 		if cfg.family == syscall.AF_UNSPEC && local.Addr().IsValid() {
 			cfg.family = addrPortFamily(local) // the peer must be of the same
@@ -231,7 +232,7 @@ func ConnectUDP(ctx context.Context, host string, port int, opts ...Option) (*Co
 	}
 	to, err := resolveUDP(ctx, cfg, host, port)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sockets: ConnectUDP: %w", err)
 	}
 	c, err := d.DialContext(ctx, udpNetwork(addrPortFamily(to)), to.String())
 	if err != nil {
@@ -328,7 +329,7 @@ func addrPortFamily(a netip.AddrPort) int {
 // AF_UNSPEC.
 func resolveUDP(ctx context.Context, cfg *config, host string, port int) (netip.AddrPort, error) {
 	if port < 1 || port > 65535 {
-		return netip.AddrPort{}, fmt.Errorf("sockets: port %d is out of range 1 to 65535", port)
+		return netip.AddrPort{}, fmt.Errorf("port %d is out of range 1 to 65535", port)
 	}
 	ip, err := resolveHost(ctx, cfg, host)
 	if err != nil {
@@ -363,11 +364,11 @@ func resolveLocal(ctx context.Context, cfg *config) (netip.AddrPort, error) {
 // that ConnectTCP would try, in the same order (cfg.resolve).
 func resolveHost(ctx context.Context, cfg *config, host string) (netip.Addr, error) {
 	if host == "" {
-		return netip.Addr{}, errors.New("sockets: empty host")
+		return netip.Addr{}, errors.New("empty host")
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if !cfg.familyAllows(ip) {
-			return netip.Addr{}, fmt.Errorf("sockets: %s is not an address of the socket's family", host)
+			return netip.Addr{}, fmt.Errorf("%s is not an address of the socket's family", host)
 		}
 		return ip.Unmap(), nil
 	}
@@ -376,7 +377,7 @@ func resolveHost(ctx context.Context, cfg *config, host string) (netip.Addr, err
 		if ctx.Err() != nil {
 			return netip.Addr{}, cancel.Checkpoint(ctx)
 		}
-		return netip.Addr{}, fmt.Errorf("sockets: resolving %q: %w", host, err)
+		return netip.Addr{}, fmt.Errorf("resolving %q: %w", host, err)
 	}
 	return addrs[0], nil
 }

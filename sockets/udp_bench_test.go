@@ -48,6 +48,29 @@ func TestUDPReceiveFromAllocs(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("SendTo with an address literal: got %v allocations per datagram, want 0", allocs)
 	}
+	c, err := sockets.ConnectUDP(ctx, "127.0.0.1", int(to.Port()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	back := addrOf(t, c)
+	allocs = testing.AllocsPerRun(200, func() {
+		if err := c.Send(ctx, out); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := b.ReceiveFrom(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.SendToAddr(ctx, out, back); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Receive(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("connected Send and Receive: got %v allocations per round trip, want 0", allocs)
+	}
 }
 
 // BenchmarkUDP sends a 512-byte datagram and receives it, on loopback:
