@@ -121,7 +121,7 @@ func (c *scopeCtx) Value(key any) any {
 // answer turns true for good when it first gets a deadline.
 func (s *Scope) mayExpire() bool {
 	for s != nil {
-		if s.timed.Load() {
+		if s.has(timed) {
 			return true
 		}
 		if s.shielded {
@@ -136,18 +136,16 @@ func (s *Scope) mayExpire() bool {
 // for context.Cause to read from a scope with a deadline once it is done.
 // Its Done channel is not q's, so no child attaches to it.
 func (s *Scope) causeCarrier() any {
-	c := s.carrier.Load()
-	if c == nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.listLocked()
+	if l.carrier == nil {
 		ctx, cancel := context.WithCancelCause(context.Background())
 		cancel(context.Cause(s.ctx.Context))
-		s.carrier.CompareAndSwap(nil, &causeCarrier{ctx})
-		c = s.carrier.Load()
+		l.carrier = ctx
 	}
-	return c.Context
+	return l.carrier
 }
-
-// causeCarrier holds what [Scope.causeCarrier] made.
-type causeCarrier struct{ context.Context }
 
 // AfterFunc arranges for f to run once the scope's context is done: at
 // once, on the goroutine that cancelled the scope or an enclosing one; on
@@ -158,7 +156,8 @@ type causeCarrier struct{ context.Context }
 func (c *scopeCtx) AfterFunc(f func()) (stop func() bool) {
 	s := c.s
 	s.mu.Lock()
-	if s.fired || c.Context.Err() != nil {
+	l := s.listLocked()
+	if l.fired || c.Context.Err() != nil {
 		s.mu.Unlock()
 		// The caller may hold a lock that f takes (context.propagateCancel
 		// holds the child's), so f must not run on this goroutine.
@@ -166,9 +165,9 @@ func (c *scopeCtx) AfterFunc(f func()) (stop func() bool) {
 		return stopped
 	}
 	e := &entry{f: f}
-	s.pushLocked(e)
-	watched := s.watched
-	s.watched = true
+	l.push(e)
+	watched := l.watched
+	l.watched = true
 	s.mu.Unlock()
 	if !watched {
 		s.watch()
@@ -180,36 +179,54 @@ func stopped() bool { return false }
 
 func (c *scopeCtx) String() string { return "cancel.Scope context" }
 
+// afterFuncs is what the scope keeps for AfterFunc, made the first time it
+// is needed, so that a scope whose context has no such use stays small.
+type afterFuncs struct {
+	first, last *entry          // the functions, in the order they came
+	fired       bool            // the functions have run; none will be added
+	watched     bool            // the parent is watched (see watch)
+	unwatch     func() bool     // stops that watch
+	carrier     context.Context // see causeCarrier
+}
+
 // entry is a function registered with AfterFunc, in the scope's list.
 type entry struct {
 	f          func()
 	prev, next *entry
 }
 
-func (s *Scope) pushLocked(e *entry) {
-	e.prev = s.last
-	if s.last == nil {
-		s.first = e
-	} else {
-		s.last.next = e
+func (s *Scope) listLocked() *afterFuncs {
+	if s.list == nil {
+		s.list = new(afterFuncs)
 	}
-	s.last = e
+	return s.list
+}
+
+func (l *afterFuncs) push(e *entry) {
+	e.prev = l.last
+	if l.last == nil {
+		l.first = e
+	} else {
+		l.last.next = e
+	}
+	l.last = e
 }
 
 // remove takes e out of the list, and reports whether it was still there.
 func (s *Scope) remove(e *entry) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.fired || e.f == nil {
+	l := s.list
+	if l.fired || e.f == nil {
 		return false
 	}
 	if e.prev == nil {
-		s.first = e.next
+		l.first = e.next
 	} else {
 		e.prev.next = e.next
 	}
 	if e.next == nil {
-		s.last = e.prev
+		l.last = e.prev
 	} else {
 		e.next.prev = e.prev
 	}
@@ -222,10 +239,10 @@ func (s *Scope) remove(e *entry) bool {
 // goroutine and without the lock (they read the context's Err and Cause).
 func (s *Scope) unlockRun() {
 	var e *entry
-	if s.first != nil && !s.fired && s.ctx.Context.Err() != nil {
-		e = s.first
-		s.first, s.last = nil, nil
-		s.fired = true
+	if l := s.list; l != nil && l.first != nil && !l.fired && s.ctx.Context.Err() != nil {
+		e = l.first
+		l.first, l.last = nil, nil
+		l.fired = true
 	}
 	s.mu.Unlock()
 	for e != nil {
@@ -252,12 +269,12 @@ func (s *Scope) watch() {
 		stop = context.AfterFunc(p, s.parentDone)
 	}
 	s.mu.Lock()
-	closed := s.closed.Load()
-	if !closed {
-		s.unwatch = stop
+	isClosed := s.has(closed)
+	if !isClosed {
+		s.list.unwatch = stop
 	}
 	s.mu.Unlock()
-	if closed {
+	if isClosed {
 		stop()
 	}
 }

@@ -23,7 +23,7 @@ func MoveOnAfter(ctx context.Context, d time.Duration, fn func(ctx context.Conte
 	s, sctx := Open(ctx, WithTimeout(d))
 	defer s.closeOnPanic()
 	err = s.Close(fn(sctx))
-	return s.deadlineHit.Load(), err
+	return s.has(deadlineHit), err
 }
 
 // FailAfter runs fn with a deadline d from now, AnyIO's fail_after: if the
@@ -35,7 +35,7 @@ func FailAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context
 	s, sctx := Open(ctx, WithTimeout(d))
 	defer s.closeOnPanic()
 	err := s.Close(fn(sctx))
-	if err == nil && s.deadlineHit.Load() && s.CancelledCaught() {
+	if err == nil && s.has(deadlineHit) && s.CancelledCaught() {
 		return ErrTimeout
 	}
 	return err
@@ -44,7 +44,7 @@ func FailAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context
 // closeOnPanic closes the scope if fn panicked before the function forms
 // could close it; it is cheaper than a second Close, which would lock.
 func (s *Scope) closeOnPanic() {
-	if !s.closed.Load() {
+	if !s.has(closed) {
 		s.Close(nil)
 	}
 }

@@ -31,21 +31,11 @@ type Scope struct {
 	timer    *time.Timer // made once, then Reset and Stopped
 	cause    error       // what this scope cancelled with, once cancelCalled
 
-	// The context's machinery (context.go). Under mu: the list of functions
-	// registered with AfterFunc, and how to stop watching the parent.
-	first, last *entry
-	unwatch     func() bool
-	carrier     atomic.Pointer[causeCarrier]
+	// What the context's AfterFunc keeps (context.go), once used; under mu.
+	list *afterFuncs
 
-	// deadlineHit is set when this scope's own deadline, not an explicit
-	// Cancel or an outer scope, cancelled it first.
-	deadlineHit atomic.Bool
-	// closed is written under mu, and atomic so that closeOnPanic can read
-	// it without taking the lock.
-	closed atomic.Bool
-	// timed is set, for good, when the scope first has a deadline of its
-	// own; from then on, derived contexts attach through AfterFunc.
-	timed atomic.Bool
+	// flags are set under mu, once each, and read without it.
+	flags atomic.Uint32
 
 	shielded bool
 
@@ -59,9 +49,23 @@ type Scope struct {
 	cancelCalled bool
 	won          bool // the cancellation with cause reached the context first
 	caught       bool
-	fired        bool // the AfterFunc list has run
-	watched      bool // the parent is watched for the list
 }
+
+// The flags of a Scope.
+const (
+	// closed: Close was called.
+	closed uint32 = 1 << iota
+	// deadlineHit: the scope's own deadline, not an explicit Cancel or an
+	// outer scope, cancelled it first.
+	deadlineHit
+	// timed: the scope has had a deadline of its own; from then on,
+	// derived contexts attach through AfterFunc (context.go).
+	timed
+)
+
+func (s *Scope) has(f uint32) bool { return s.flags.Load()&f != 0 }
+
+func (s *Scope) set(f uint32) { s.flags.Or(f) }
 
 // Open opens a cancel scope inside ctx and returns it with its context. The
 // caller must call [Scope.Close] when the work inside is done (usually
@@ -75,15 +79,19 @@ func Open(ctx context.Context, opts ...Option) (*Scope, context.Context) {
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
-	s := &Scope{shielded: cfg.shield}
 	parent := ctx
 	if cfg.shield {
 		parent = context.WithoutCancel(ctx)
 	}
 	inner, cancelFn := context.WithCancelCause(parent)
-	s.parent = parent
-	s.cancelFn = cancelFn
-	s.ctx = scopeCtx{Context: inner, s: s}
+	// One literal: the compiler needs no write barrier to fill a new object.
+	s := &Scope{
+		ctx:      scopeCtx{Context: inner},
+		cancelFn: cancelFn,
+		parent:   parent,
+		shielded: cfg.shield,
+	}
+	s.ctx.s = s
 	if cfg.hasDeadline {
 		s.mu.Lock()
 		s.setDeadlineLocked(cfg.deadline)
@@ -111,7 +119,7 @@ func (s *Scope) CancelWithCause(err error) {
 }
 
 func (s *Scope) cancelLocked(cause error) {
-	if s.cancelCalled || s.closed.Load() {
+	if s.cancelCalled || s.has(closed) {
 		return
 	}
 	s.cancelCalled = true
@@ -161,9 +169,9 @@ func (s *Scope) SetDeadline(t time.Time) {
 func (s *Scope) setDeadlineLocked(t time.Time) {
 	s.deadline = t
 	if !t.IsZero() {
-		s.timed.Store(true)
+		s.set(timed)
 	}
-	if s.cancelCalled || s.closed.Load() {
+	if s.cancelCalled || s.has(closed) {
 		return
 	}
 	s.stopTimerLocked()
@@ -203,7 +211,7 @@ func (s *Scope) stopTimerLocked() {
 func (s *Scope) onTimer() {
 	s.mu.Lock()
 	switch {
-	case s.deadline.IsZero() || s.cancelCalled || s.closed.Load():
+	case s.deadline.IsZero() || s.cancelCalled || s.has(closed):
 	case time.Until(s.deadline) > 0:
 		s.armLocked(time.Until(s.deadline))
 	default:
@@ -221,7 +229,7 @@ func (s *Scope) expireLocked() {
 	// timeout: an explicit Cancel or an outer scope that got there first
 	// must never look like one.
 	if s.won {
-		s.deadlineHit.Store(true)
+		s.set(deadlineHit)
 	}
 }
 
@@ -265,11 +273,13 @@ func (s *Scope) Shielded() bool { return s.shielded }
 func (s *Scope) Close(err error) error {
 	s.mu.Lock()
 	var unwatch func() bool
-	if !s.closed.Load() {
-		s.closed.Store(true)
+	if !s.has(closed) {
+		s.set(closed)
 		s.stopTimerLocked()
 		s.cancelFn(errClosed)
-		unwatch, s.unwatch = s.unwatch, nil
+		if s.list != nil {
+			unwatch, s.list.unwatch = s.list.unwatch, nil
+		}
 	}
 	if err != nil && s.cancelCalled && s.won {
 		var caught bool
