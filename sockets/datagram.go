@@ -8,7 +8,6 @@ import (
 	"io"
 	"iter"
 	"net"
-	"os"
 	"sync/atomic"
 	"syscall"
 
@@ -157,43 +156,6 @@ func hasAddr(a net.Addr) bool {
 		return a != nil && a.Name != "" && a.Name != "@"
 	}
 	return true
-}
-
-// dgramControl is the net.ListenConfig (or net.Dialer) Control function
-// that sets what must be set before bind: SO_REUSEPORT. It is nil when
-// there is nothing to set.
-func (c *config) dgramControl() func(network, address string, rc syscall.RawConn) error {
-	if !c.reusePort {
-		return nil
-	}
-	return func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		err := rc.Control(func(fd uintptr) {
-			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-		})
-		if err != nil {
-			return err
-		}
-		return os.NewSyscallError("setsockopt SO_REUSEPORT", serr)
-	}
-}
-
-// setBufferSizes applies the ReceiveBufferSize and SendBufferSize options.
-func setBufferSizes(c interface {
-	SetReadBuffer(int) error
-	SetWriteBuffer(int) error
-}, cfg *config) error {
-	if cfg.recvBuf > 0 {
-		if err := c.SetReadBuffer(cfg.recvBuf); err != nil {
-			return err
-		}
-	}
-	if cfg.sendBuf > 0 {
-		if err := c.SetWriteBuffer(cfg.sendBuf); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // packets is the Packets iterator of a datagram socket whose ReceiveFrom

@@ -64,17 +64,13 @@ func ListenUDP(opts ...Option) (*UDPSocket, error) {
 	if local.Addr().IsValid() {
 		addr = local.String()
 	}
-	lc := net.ListenConfig{Control: cfg.dgramControl()}
+	// listenControl sets ReusePort and the buffer sizes before bind.
+	lc := net.ListenConfig{Control: cfg.listenControl}
 	pc, err := lc.ListenPacket(context.Background(), udpNetwork(cfg.family), addr)
 	if err != nil {
 		return nil, fmt.Errorf("sockets: ListenUDP: %w", err)
 	}
-	uc := pc.(*net.UDPConn)
-	if err := setBufferSizes(uc, cfg); err != nil {
-		uc.Close()
-		return nil, fmt.Errorf("sockets: ListenUDP: %w", err)
-	}
-	return newUDPSocket(uc, cfg.resolver), nil
+	return newUDPSocket(pc.(*net.UDPConn), cfg.resolver), nil
 }
 
 func newUDPSocket(uc *net.UDPConn, r HostResolver) *UDPSocket {
@@ -218,8 +214,7 @@ func ConnectUDP(ctx context.Context, host string, port int, opts ...Option) (*Co
 	if err != nil {
 		return nil, err
 	}
-	var d net.Dialer
-	d.Control = cfg.dgramControl()
+	d := net.Dialer{Control: cfg.listenControl} // ReusePort, buffer sizes
 	if cfg.localHost != "" || cfg.localPort != 0 {
 		local, err := resolveLocal(ctx, cfg)
 		if err != nil {
@@ -238,12 +233,7 @@ func ConnectUDP(ctx context.Context, host string, port int, opts ...Option) (*Co
 	if err != nil {
 		return nil, fmt.Errorf("sockets: ConnectUDP: %w", err)
 	}
-	uc := c.(*net.UDPConn)
-	if err := setBufferSizes(uc, cfg); err != nil {
-		uc.Close()
-		return nil, fmt.Errorf("sockets: ConnectUDP: %w", err)
-	}
-	return newConnectedUDPSocket(uc), nil
+	return newConnectedUDPSocket(c.(*net.UDPConn)), nil
 }
 
 func newConnectedUDPSocket(uc *net.UDPConn) *ConnectedUDPSocket {

@@ -67,38 +67,39 @@ func ListenUnixDatagram(path string, opts ...Option) (*UnixDatagramSocket, error
 	if err != nil {
 		return nil, err
 	}
-	la := &net.UnixAddr{Name: name, Net: "unixgram"}
-	uc, err := net.ListenUnixgram("unixgram", la)
+	lc := net.ListenConfig{Control: cfg.control} // buffer sizes
+	pc, err := lc.ListenPacket(context.Background(), "unixgram", name)
 	if errors.Is(err, syscall.EADDRINUSE) && !abstract {
 		if serr := staleSocket(name); serr != nil {
 			return nil, serr
 		}
-		uc, err = net.ListenUnixgram("unixgram", la)
+		pc, err = lc.ListenPacket(context.Background(), "unixgram", name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sockets: %s: %w", op, err)
 	}
+	uc := pc.(*net.UnixConn)
 	s := &UnixDatagramSocket{uc: uc}
 	s.init(uc, uc, syscall.AF_UNIX)
 	if !abstract {
 		s.onClose = removeOnClose(name)
 	}
-	if err := setupUnixgram(uc, cfg, name, abstract); err != nil {
+	if err := setMode(cfg, name, abstract); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sockets: %s: %w", op, err)
 	}
 	return s, nil
 }
 
-// setupUnixgram applies the options of a UNIX datagram socket bound to
-// name ("" if not bound).
-func setupUnixgram(uc *net.UnixConn, cfg *config, name string, abstract bool) error {
+// setMode applies the Mode option to the socket file just bound at name
+// ("" if not bound).
+func setMode(cfg *config, name string, abstract bool) error {
 	if cfg.mode != 0 && name != "" && !abstract {
 		if err := os.Chmod(name, cfg.mode); err != nil {
 			return fmt.Errorf("option Mode: %w", err)
 		}
 	}
-	return setBufferSizes(uc, cfg)
+	return nil
 }
 
 // removeOnClose returns a function that removes the socket file just
@@ -210,7 +211,7 @@ func ConnectUnixDatagram(ctx context.Context, path string, opts ...Option) (*Con
 	if err := cancel.Checkpoint(ctx); err != nil {
 		return nil, err
 	}
-	var d net.Dialer
+	d := net.Dialer{Control: cfg.control} // buffer sizes
 	local, abstract := "", false
 	if cfg.localHost != "" {
 		local, abstract, err = unixName(op+": option LocalPath", cfg.localHost)
@@ -238,7 +239,7 @@ func ConnectUnixDatagram(ctx context.Context, path string, opts ...Option) (*Con
 	if local != "" && !abstract {
 		s.onClose = removeOnClose(local)
 	}
-	if err := setupUnixgram(uc, cfg, local, abstract); err != nil {
+	if err := setMode(cfg, local, abstract); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sockets: %s: %w", op, err)
 	}
