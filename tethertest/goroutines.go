@@ -102,13 +102,16 @@ func parseStacks(dump []byte) []goroutine {
 }
 
 // parseHeader parses "goroutine 7 [chan receive]:" (whatever follows the
-// state in the brackets, such as labels, is kept in state).
+// state in the brackets, such as labels, is kept in state; what comes
+// between the ID and the brackets, such as GOTRACEBACK=system's
+// "gp=0xc000 m=nil", is dropped).
 func parseHeader(line string) (id int, state string, ok bool) {
 	rest, ok := strings.CutPrefix(line, "goroutine ")
 	if !ok || !strings.HasSuffix(rest, "]:") {
 		return 0, "", false
 	}
-	num, state, ok := strings.Cut(rest, " [")
+	num, _, _ := strings.Cut(rest, " ")
+	_, state, ok = strings.Cut(rest, " [")
 	if !ok {
 		return 0, "", false
 	}

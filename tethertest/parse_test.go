@@ -31,7 +31,7 @@ func TestParseStacks(t *testing.T) {
 main.main()
 	/src/main.go:10 +0x1d
 
-goroutine 7 [chan receive (durable), synctest bubble 1, 3 minutes]:
+goroutine 7 gp=0xc000007340 m=nil [chan receive (durable), synctest bubble 1, 3 minutes]:
 example.com/p.F[...](0xc000010000, {0x1, 0x2})
 	/src/p/f.go:12 +0x2c
 example.com/p.(*T).m(...)
