@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -285,5 +286,48 @@ func TestHappyEyeballsCancel(t *testing.T) {
 	cancelFn(why)
 	if err := <-errc; !errors.Is(err, context.Canceled) || !errors.Is(err, why) {
 		t.Fatalf("cancelled ConnectTCP = %v, want context.Canceled and the cause", err)
+	}
+}
+
+// TestHappyEyeballsResolutionDelay: when A is in and AAAA never comes,
+// ConnectTCP goes on with A after the resolution delay, and the AAAA
+// lookup is cancelled and waited for (goleak checks nothing is left).
+func TestHappyEyeballsResolutionDelay(t *testing.T) {
+	l := listenTCP4(t)
+	aaaaCancelled := make(chan struct{})
+	r := sockets.LookupFunc(func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+		if network == "ip4" {
+			return []netip.Addr{lo4}, nil
+		}
+		<-ctx.Done() // a DNS server that never answers AAAA
+		close(aaaaCancelled)
+		return nil, ctx.Err()
+	})
+	accepted := acceptOne(t.Context(), l.Accept)
+	s, err := sockets.ConnectTCP(t.Context(), "slow-aaaa", l.Port(), sockets.Resolver(r))
+	if err != nil {
+		t.Fatalf("ConnectTCP: %v", err)
+	}
+	s.Close()
+	if c := <-accepted; c != nil {
+		c.Close()
+	}
+	select {
+	case <-aaaaCancelled:
+	default:
+		t.Fatal("ConnectTCP returned before its AAAA lookup ended")
+	}
+}
+
+// TestHappyEyeballsLookupErrors: a name neither family resolves is an
+// error that says so once.
+func TestHappyEyeballsLookupErrors(t *testing.T) {
+	_, err := sockets.ConnectTCP(t.Context(), "nowhere", 80, sockets.Resolver(localhost()))
+	var de *net.DNSError
+	if !errors.As(err, &de) || !de.IsNotFound {
+		t.Fatalf("ConnectTCP = %v, want a not-found *net.DNSError", err)
+	}
+	if n := strings.Count(err.Error(), "no such host"); n != 1 {
+		t.Errorf("error %q says %q %d times, want once", err, "no such host", n)
 	}
 }

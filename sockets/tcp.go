@@ -1,6 +1,7 @@
 package sockets
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -283,70 +284,59 @@ func (c *config) resolve(ctx context.Context, host string) ([]netip.Addr, error)
 		r = net.DefaultResolver
 	}
 	want6, want4 := c.family != syscall.AF_INET, c.family != syscall.AF_INET6
+	if !want6 || !want4 { // one family: one lookup
+		network := "ip4"
+		if want6 {
+			network = "ip6"
+		}
+		addrs, err := r.LookupNetIP(ctx, network, host)
+		v := family(addrs, want6)
+		if len(v) == 0 {
+			return nil, cmp.Or(err, errNoAddress)
+		}
+		return v, nil
+	}
+	// AAAA in a task of its own, A here: when A is in, AAAA has the
+	// resolution delay to come; when AAAA is in first, it waits for A.
 	type answer struct {
 		addrs []netip.Addr
 		err   error
-		v6    bool
 	}
-	answers := make(chan answer, 2)
+	answer6 := make(chan answer, 1)
 	lctx, stop := context.WithCancel(ctx)
 	defer stop()
-	n := 0
-	for _, v6 := range []bool{true, false} {
-		if (v6 && !want6) || (!v6 && !want4) {
-			continue
+	go func() {
+		addrs, err := r.LookupNetIP(lctx, "ip6", host)
+		answer6 <- answer{addrs, err}
+	}()
+	addrs4, err4 := r.LookupNetIP(ctx, "ip4", host)
+	v4 := family(addrs4, false)
+	var a6 answer
+	select {
+	case a6 = <-answer6:
+	default:
+		if len(v4) == 0 {
+			a6 = <-answer6 // nothing to start with: wait for AAAA
+			break
 		}
-		n++
-		network := "ip4"
-		if v6 {
-			network = "ip6"
-		}
-		go func() {
-			addrs, err := r.LookupNetIP(lctx, network, host)
-			answers <- answer{addrs, err, v6}
-		}()
-	}
-	var v6, v4 []netip.Addr
-	var errs []error
-	var wait <-chan time.Time
-	for got := 0; got < n; got++ {
-		var a answer
+		t := time.NewTimer(resolutionDelay)
 		select {
-		case a = <-answers:
-		case <-wait:
-			// A answered and AAAA is late: go on without it, and let the
-			// lookup end (it sees lctx cancelled) before returning.
+		case a6 = <-answer6:
+		case <-t.C:
+			// AAAA is late: go on without it, once its lookup has ended
+			// (it sees lctx cancelled), so that nothing is left behind.
 			stop()
-			a = <-answers
-			a.addrs = nil
+			<-answer6
 		}
-		if a.err != nil {
-			errs = append(errs, a.err)
-			continue
-		}
-		for _, ad := range a.addrs {
-			ad = ad.Unmap()
-			switch {
-			case a.v6 && ad.Is6():
-				v6 = append(v6, ad)
-			case !a.v6 && ad.Is4():
-				v4 = append(v4, ad)
-			}
-		}
-		if !a.v6 && got+1 < n && len(v4) > 0 {
-			t := time.NewTimer(resolutionDelay)
-			defer t.Stop()
-			wait = t.C
-		}
+		t.Stop()
 	}
+	v6 := family(a6.addrs, true)
 	if len(v6)+len(v4) == 0 {
-		if len(errs) == 2 && errs[0].Error() == errs[1].Error() {
-			errs = errs[:1] // the same answer twice ("no such host")
+		err6 := a6.err
+		if err6 != nil && err4 != nil && err6.Error() != err4.Error() {
+			return nil, errors.Join(err6, err4)
 		}
-		if len(errs) > 0 {
-			return nil, errors.Join(errs...)
-		}
-		return nil, errors.New("no address")
+		return nil, cmp.Or(err6, err4, errNoAddress)
 	}
 	return attemptOrder(v6, v4), nil
 }
@@ -360,6 +350,23 @@ func attemptOrder(v6, v4 []netip.Addr) []netip.Addr {
 		return interleave(v4, v6)
 	}
 	return interleave(v6, v4)
+}
+
+// errNoAddress is the error of a lookup that found nothing and said
+// nothing.
+var errNoAddress = errors.New("no address")
+
+// family returns the addresses of addrs of one family, unmapped, in
+// their order.
+func family(addrs []netip.Addr, v6 bool) []netip.Addr {
+	var out []netip.Addr
+	for _, a := range addrs {
+		a = a.Unmap()
+		if a.Is6() == v6 {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // familyAllows reports whether a is of the family the options allow.
