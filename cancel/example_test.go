@@ -89,3 +89,22 @@ func ExampleScope_SetDeadline() {
 	// Output:
 	// <nil>
 }
+
+// Contexts derived from a scope's context, as any library derives them,
+// report a deadline as context.DeadlineExceeded, with the scope's cause.
+func ExampleFailAfter_derived() {
+	ctx := context.Background()
+	err := cancel.FailAfter(ctx, 10*time.Millisecond, func(ctx context.Context) error {
+		reqCtx, done := context.WithCancel(ctx) // what net/http does per request
+		defer done()
+		<-reqCtx.Done()
+		fmt.Println("request ctx:", reqCtx.Err())
+		fmt.Println("cause:", context.Cause(reqCtx))
+		return reqCtx.Err()
+	})
+	fmt.Println("FailAfter:", err)
+	// Output:
+	// request ctx: context deadline exceeded
+	// cause: cancel: scope deadline exceeded
+	// FailAfter: cancel: timed out
+}
