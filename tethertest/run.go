@@ -82,11 +82,11 @@ func Run(t *testing.T, body func(ctx context.Context, g *taskgroup.Group) error,
 	case <-hung:
 		all := snapshot()
 		if running := startedSince(before, all); len(running) > 0 {
-			what := fmt.Sprintf("%d goroutines started by the test are", len(running))
+			what := fmt.Sprintf("%d goroutines started by the test are still running after their", len(running))
 			if len(running) == 1 {
-				what = "1 goroutine started by the test is"
+				what = "1 goroutine started by the test is still running after its"
 			}
-			t.Fatalf("tethertest: the test's deadline is near, and %s still running after their context was cancelled:\n\n%s",
+			t.Fatalf("tethertest: the test's deadline is near, and %s context was cancelled:\n\n%s",
 				what, report(running, all, labelsBySignature()))
 		}
 		err = <-done // the group was just ending
