@@ -90,3 +90,54 @@ func ExampleClient_untrusted() {
 	// client rejected the certificate: true
 	// server saw the alert: true
 }
+
+// A TLS server over an in-memory listener: NewListener runs each
+// handshake in a task of its own, and Serve gets only the connections
+// whose handshake succeeded. The client that sends garbage is reported
+// and never reaches the handler.
+func ExampleNewListener() {
+	serverCfg, clientCfg := exampleConfigs()
+	ml := memstream.Listen()
+	failed := make(chan error, 1)
+	l := tlsstream.NewListener(ml, serverCfg, tlsstream.OnError(func(err error) { failed <- err }))
+	defer l.Close()
+
+	err := taskgroup.Run(context.Background(), func(ctx context.Context, g *taskgroup.Group) error {
+		serveCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		g.Go(func(context.Context) error {
+			return l.Serve(serveCtx, func(ctx context.Context, s *tlsstream.Stream) error {
+				name, _ := streams.Extra(s, tlsstream.ServerName)
+				return s.Send(ctx, []byte("hello, "+name))
+			}, nil)
+		})
+
+		bad, err := ml.Dial(ctx)
+		if err != nil {
+			return err
+		}
+		bad.Send(ctx, []byte("not a ClientHello"))
+		var he *tlsstream.HandshakeError
+		fmt.Println("reported a handshake error:", errors.As(<-failed, &he))
+		bad.Close()
+
+		raw, err := ml.Dial(ctx)
+		if err != nil {
+			return err
+		}
+		c, err := tlsstream.Client(ctx, raw, clientCfg)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		reply, err := io.ReadAll(streams.Reader(ctx, c))
+		fmt.Printf("client got %q\n", reply)
+		return err
+	})
+	if err != nil {
+		fmt.Println("error:", err)
+	}
+	// Output:
+	// reported a handshake error: true
+	// client got "hello, localhost"
+}
