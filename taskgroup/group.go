@@ -36,18 +36,11 @@ type Group struct {
 	// Read by every Go and task, written once.
 	ready          atomic.Bool // scope and ctx are set (by New, or on first use)
 	waited         atomic.Bool // Wait has settled: the group takes no more tasks
-	waiting        atomic.Bool // a Wait has looked at running: see release
+	waiting        atomic.Bool // a Wait has looked at running: see running
 	panicsAsErrors bool
 	scope          *cancel.Scope
 	ctx            context.Context
 	sem            chan struct{} // one element per task holding a slot; nil: no limit
-
-	// running counts the tasks started and not yet finished, and is what
-	// Wait waits on (a sync.WaitGroup would be a second counter, which
-	// SetLimit's check needs anyway). Wait sets waiting before it looks at
-	// running, so that the task that brings running to zero either sees
-	// waiting and wakes Wait, or finished before Wait looked.
-	running atomic.Int64
 
 	mu       sync.Mutex
 	cause    int32       // 1 + the index in errs of the failure that cancelled the group; 0: none
@@ -57,6 +50,14 @@ type Group struct {
 	waitErr  error       // what Wait returns, once waited is set
 	name     string
 	named    map[*namedTask]struct{}
+
+	// running counts the tasks started and not yet finished, and is what
+	// Wait waits on (a sync.WaitGroup would be a second counter, which
+	// SetLimit's check needs anyway). Wait sets waiting before it looks at
+	// running, so that the task that brings running to zero either sees
+	// waiting and wakes Wait, or finished before Wait looked. Every task
+	// writes it: it comes last, a cache line away from what Go reads.
+	running atomic.Int64
 }
 
 type namedTask struct{ name string }
