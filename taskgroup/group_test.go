@@ -317,30 +317,36 @@ func TestGoOnCancelledGroupAtLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			stress(1000, time.Second, func(int) bool {
-				g, _ := taskgroup.New(context.Background())
-				g.SetLimit(1)
-				release := make(chan struct{})
-				if tt.full {
-					g.Go(func(context.Context) error { <-release; return nil })
-				}
-				g.Cancel()
-				ran := make(chan error, 3)
-				task := func(ctx context.Context) error { ran <- ctx.Err(); return nil }
-				g.Go(task)
-				g.GoNamed("named", task)
-				if !g.TryGo(task) {
-					t.Error("TryGo on a cancelled group = false, want true: the limit no longer applies")
-				}
-				for range 3 {
-					if err := <-ran; err == nil {
-						t.Error("task ran with a live context, want the cancelled group's")
+			stress(200, time.Second, func(int) bool {
+				synctest.Test(t, func(t *testing.T) {
+					g, _ := taskgroup.New(context.Background())
+					g.SetLimit(1)
+					release := make(chan struct{})
+					if tt.full {
+						g.Go(func(context.Context) error { <-release; return nil })
 					}
-				}
-				close(release)
-				if err := g.Wait(); err != nil {
-					t.Errorf("Wait() = %v, want nil", err)
-				}
+					g.Cancel()
+					ran := make(chan error, 3)
+					task := func(ctx context.Context) error { ran <- ctx.Err(); return nil }
+					g.Go(task)
+					g.GoNamed("named", task)
+					if !g.TryGo(task) {
+						t.Error("TryGo on a cancelled group = false, want true: the limit no longer applies")
+					}
+					synctest.Wait() // every task that was started has run
+					if len(ran) != 3 {
+						t.Errorf("%d of 3 tasks ran, want all: a task handed to the group always runs", len(ran))
+					}
+					for len(ran) > 0 {
+						if err := <-ran; err == nil {
+							t.Error("task ran with a live context, want the cancelled group's")
+						}
+					}
+					close(release)
+					if err := g.Wait(); err != nil {
+						t.Errorf("Wait() = %v, want nil", err)
+					}
+				})
 				return !t.Failed()
 			})
 		})
