@@ -37,8 +37,11 @@ import (
 // it by a watch on its parent: an entry in the enclosing scope's list when
 // the parent is a scope's context (or wraps one with values only), the
 // standard context.AfterFunc otherwise. The first is synchronous; the
-// second runs in a goroutine the moment the parent is cancelled, as the
-// standard library does for every context of its own making.
+// second runs on a goroutine of its own the moment the parent is cancelled
+// (context.AfterFunc's way), so derived contexts learn of a cancellation
+// from a plain context one goroutine step after the scope's context does.
+// There is no synchronous way: package context calls nothing but its own
+// types synchronously when a context of its own is cancelled.
 //
 // A context that wraps the scope's context with values only
 // (context.WithValue) has no AfterFunc method; a context derived from it

@@ -75,6 +75,6 @@
 // A scope's context is a standard cancel context underneath, so
 // context.Cause, context.AfterFunc and context.WithoutCancel work as usual.
 // Opening and closing a scope costs one allocation more than
-// context.WithCancel and its cancel func (the Scope, 160 bytes); with a
+// context.WithCancel and its cancel func (the Scope, 128 bytes); with a
 // deadline, one more than context.WithTimeout.
 package cancel
