@@ -460,3 +460,68 @@ func TestFailAfterIsTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestDerivedStress races every operation on nested scopes with deadlines
+// against deriving contexts from them, and checks that each derived
+// context ends, with an error that matches its scope's, and that nothing
+// deadlocks or panics (a function run before its scope's context is done
+// would make package context panic: "missing cancel error").
+func TestDerivedStress(t *testing.T) {
+	ops := []func(outer, inner *cancel.Scope, stopParent func()){
+		func(outer, inner *cancel.Scope, stopParent func()) { inner.Cancel() },
+		func(outer, inner *cancel.Scope, stopParent func()) { outer.Cancel() },
+		func(outer, inner *cancel.Scope, stopParent func()) { inner.SetDeadline(time.Now()) },
+		func(outer, inner *cancel.Scope, stopParent func()) { outer.SetDeadline(time.Now()) },
+		func(outer, inner *cancel.Scope, stopParent func()) { inner.Close(nil) },
+		func(outer, inner *cancel.Scope, stopParent func()) { stopParent() },
+	}
+	for i := range 300 {
+		parent, stopParent := context.WithCancel(context.Background())
+		outer, octx := cancel.Open(parent, cancel.WithTimeout(time.Hour))
+		inner, ictx := cancel.Open(context.WithValue(octx, derivedKey{}, i), cancel.WithTimeout(time.Hour))
+		type derived struct{ ctx, from context.Context }
+		children := make(chan derived, 30)
+		var stops []context.CancelFunc // read after children is closed
+		go func() {
+			defer close(children)
+			for j := range 30 {
+				var d derived
+				var stop context.CancelFunc
+				switch j % 3 {
+				case 0:
+					d.from = ictx
+					d.ctx, stop = context.WithCancel(ictx)
+				case 1:
+					d.from = octx
+					d.ctx, stop = context.WithTimeout(octx, time.Hour)
+				default: // cancelled by a function registered with AfterFunc
+					d.ctx, stop = context.WithCancel(context.Background())
+					context.AfterFunc(ictx, stop)
+				}
+				stops = append(stops, stop)
+				children <- d
+			}
+		}()
+		ops[i%len(ops)](outer, inner, stopParent)
+		ops[(i/len(ops))%len(ops)](outer, inner, stopParent)
+		inner.Close(nil)
+		outer.Close(nil)
+		for d := range children {
+			<-d.ctx.Done()
+			want := context.Canceled
+			if d.from != nil {
+				want = d.from.Err()
+			}
+			if err := d.ctx.Err(); err != want {
+				t.Fatalf("derived ctx Err() = %v, want %v, its parent's", err, want)
+			}
+		}
+		if err := ictx.Err(); err == nil {
+			t.Fatal("inner ctx not done after Close")
+		}
+		for _, stop := range stops {
+			stop()
+		}
+		stopParent()
+	}
+}
