@@ -68,9 +68,10 @@
 //   - A context derived through a context.WithValue wrapper of such a
 //     scope's context costs the goroutine that package context starts for a
 //     parent it does not know.
-//   - A context derived before the scope's first deadline was set
-//     (SetDeadline on a scope opened without one) sees that deadline as
-//     context.Canceled, with the deadline as its cause.
+//   - A context derived before the first deadline of its scope, or of an
+//     enclosing one, was set (SetDeadline on a scope opened without one)
+//     sees that deadline as context.Canceled, with the deadline as its
+//     cause.
 //
 // A scope's context is a standard cancel context underneath, so
 // context.Cause, context.AfterFunc and context.WithoutCancel work as usual.

@@ -84,7 +84,6 @@ func Open(ctx context.Context, opts ...Option) (*Scope, context.Context) {
 		parent = context.WithoutCancel(ctx)
 	}
 	inner, cancelFn := context.WithCancelCause(parent)
-	// One literal: the compiler needs no write barrier to fill a new object.
 	s := &Scope{
 		ctx:      scopeCtx{Context: inner},
 		cancelFn: cancelFn,
