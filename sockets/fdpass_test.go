@@ -416,3 +416,19 @@ func TestSendFDsCancel(t *testing.T) {
 		t.Errorf("got %q, want %q", got, "passed")
 	}
 }
+
+// TestSendFDsBusy blocks a Send on a stream whose peer does not read:
+// SendFDs, which takes the same direction, is refused meanwhile.
+func TestSendFDsBusy(t *testing.T) {
+	client, _ := unixPair(t)
+	f := tempFile(t, "f", "x")
+	big := make([]byte, 16<<20) // more than the socket buffers hold
+	done := startBlocked(t, func(ctx context.Context) error { return client.Send(ctx, big) })
+	if err := client.SendFDs(context.Background(), []byte("m"), f); !errors.Is(err, streams.ErrBusy) {
+		t.Errorf("SendFDs during a Send: got %v, want ErrBusy", err)
+	}
+	client.Close()
+	if err := <-done; !errors.Is(err, streams.ErrClosed) {
+		t.Errorf("the blocked Send after Close: got %v, want ErrClosed", err)
+	}
+}
