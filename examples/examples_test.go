@@ -333,3 +333,15 @@ func TestHelp(t *testing.T) {
 		})
 	}
 }
+
+// TestDemoInterrupted stops the demo with SIGINT while its clients talk:
+// it must say so and exit 0, the connections that the shutdown closed not
+// being taken for the server's failures.
+func TestDemoInterrupted(t *testing.T) {
+	demo := extest.Start(t, program("echo"), "-lines", "1000000")
+	demo.WaitLine(t, "clients at once")
+	out := demo.Interrupt(t)
+	if !strings.Contains(out, "echo: tether: received interrupt: shut down cleanly") {
+		t.Errorf("demo output after SIGINT:\n%s\nwant a line saying it received interrupt and shut down cleanly", out)
+	}
+}

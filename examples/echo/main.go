@@ -84,7 +84,9 @@ func parse(args []string, stdout io.Writer) (config, error) {
 	fs.IntVar(&c.port, "port", 0, "port to listen on (0: any free port)")
 	fs.IntVar(&c.clients, "clients", 300, "number of concurrent clients, every kind together")
 	fs.IntVar(&c.lines, "lines", 20, "lines each talking client sends")
-	fs.DurationVar(&c.idle, "idle", 300*time.Millisecond, "idle timeout of a connection")
+	// Long enough that a busy machine never makes a talking client look
+	// idle; the idle clients wait this long for the server to hang up.
+	fs.DurationVar(&c.idle, "idle", time.Second, "idle timeout of a connection")
 	fs.DurationVar(&c.drain, "drain", 5*time.Second, "how long shutdown waits for running handlers")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -210,7 +212,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			stopProgress = showProgress(ctx, g, stdout, c.clients, &st)
 		}
 
-		cl := clients{host: c.host, port: port, lines: c.lines, st: &st}
+		cl := clients{host: c.host, port: port, lines: c.lines, serverIdle: c.idle, st: &st}
 		halfClosers := (c.clients - idleClients - drainedClients - oddClients) / 6
 		normal := c.clients - idleClients - drainedClients - oddClients - halfClosers
 		say("%d clients at once: %d normal, %d half-closing, %d idle, %d still talking at shutdown, 1 garbage, 1 panic",
@@ -223,21 +225,21 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		var mid sync.WaitGroup
 		mid.Add(drainedClients)
 		for range drainedClients {
-			talking.Go(func(ctx context.Context) error { return cl.drained(ctx, &mid, shutdownStarted) })
+			talking.Go(interruptible(func(ctx context.Context) error { return cl.drained(ctx, &mid, shutdownStarted) }))
 		}
 
 		err = taskgroup.Run(ctx, func(ctx context.Context, cg *taskgroup.Group) error {
 			for range normal {
-				cg.Go(cl.normal)
+				cg.Go(interruptible(cl.normal))
 			}
 			for range halfClosers {
-				cg.Go(cl.halfClose)
+				cg.Go(interruptible(cl.halfClose))
 			}
 			for range idleClients {
-				cg.Go(cl.idle)
+				cg.Go(interruptible(cl.idle))
 			}
-			cg.Go(cl.garbage)
-			cg.Go(cl.panics)
+			cg.Go(interruptible(cl.garbage))
+			cg.Go(interruptible(cl.panics))
 			return nil
 		})
 		if err != nil {
@@ -312,10 +314,24 @@ func goroutinesBackTo(n int) (int, error) {
 // clients are the demo's clients, one method per kind. Each returns an
 // error only when the server did not behave as it should.
 type clients struct {
-	host  string
-	port  int
-	lines int
-	st    *stats
+	host       string
+	port       int
+	lines      int
+	serverIdle time.Duration // the server's idle timeout
+	st         *stats
+}
+
+// interruptible makes a client's error a cancellation when its ctx is
+// done: after Ctrl-C, the server closes connections as it shuts down, and
+// a client that sees its stream end then has not found a bug.
+func interruptible(client func(ctx context.Context) error) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		err := client(ctx)
+		if err != nil && ctx.Err() != nil {
+			return cancel.Checkpoint(ctx)
+		}
+		return err
+	}
 }
 
 func (c *clients) connect(ctx context.Context) (*sockets.SocketStream, *streams.Buffered, error) {
@@ -342,9 +358,10 @@ func roundTrip(ctx context.Context, conn *sockets.SocketStream, in *streams.Buff
 }
 
 // expectEnd checks that the server ends the stream (or drops the
-// connection) within a few seconds, having sent nothing more.
-func expectEnd(ctx context.Context, in *streams.Buffered, why string) error {
-	return cancel.FailAfter(ctx, 5*time.Second, func(ctx context.Context) error {
+// connection) within its idle timeout and a few seconds, having sent
+// nothing more.
+func (c *clients) expectEnd(ctx context.Context, in *streams.Buffered, why string) error {
+	return cancel.FailAfter(ctx, c.serverIdle+5*time.Second, func(ctx context.Context) error {
 		var p [64]byte
 		n, err := in.Receive(ctx, p[:])
 		switch {
@@ -401,7 +418,7 @@ func (c *clients) halfClose(ctx context.Context) error {
 	if !bytes.Equal(got, want.Bytes()) {
 		return fmt.Errorf("half-closing client: got %q, want %q", got, want.Bytes())
 	}
-	if err := expectEnd(ctx, in, "half-closing client"); err != nil {
+	if err := c.expectEnd(ctx, in, "half-closing client"); err != nil {
 		return err
 	}
 	c.done()
@@ -418,7 +435,7 @@ func (c *clients) idle(ctx context.Context) error {
 	if err := roundTrip(ctx, conn, in, "one line, then silence"); err != nil {
 		return err
 	}
-	if err := expectEnd(ctx, in, "idle client"); err != nil {
+	if err := c.expectEnd(ctx, in, "idle client"); err != nil {
 		return err
 	}
 	c.done()
@@ -436,7 +453,7 @@ func (c *clients) garbage(ctx context.Context) error {
 	if err := conn.Send(ctx, junk); err != nil && !errors.Is(err, streams.ErrBroken) {
 		return err
 	}
-	if err := expectEnd(ctx, in, "garbage client"); err != nil {
+	if err := c.expectEnd(ctx, in, "garbage client"); err != nil {
 		return err
 	}
 	c.done()
@@ -456,12 +473,16 @@ func (c *clients) panics(ctx context.Context) error {
 	if err := conn.Send(ctx, []byte("panic\n")); err != nil {
 		return err
 	}
-	if err := expectEnd(ctx, in, "panicking client"); err != nil {
+	if err := c.expectEnd(ctx, in, "panicking client"); err != nil {
 		return err
 	}
 	c.done()
 	return nil
 }
+
+// drainLines is how many lines a talking client sends once the shutdown
+// has started, 5 ms apart: well within any drain.
+const drainLines = 10
 
 // drained keeps talking until the shutdown starts, then sends a few more
 // lines: the server, draining, still echoes them.
@@ -482,7 +503,7 @@ func (c *clients) drained(ctx context.Context, mid *sync.WaitGroup, shutdownStar
 		}
 		select {
 		case <-shutdownStarted:
-			for j := range c.lines {
+			for j := range drainLines {
 				if err := roundTrip(ctx, conn, in, fmt.Sprintf("line %d during the drain", j)); err != nil {
 					return fmt.Errorf("drained client: %w", err)
 				}
