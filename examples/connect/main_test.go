@@ -26,7 +26,7 @@ func testContext(t *testing.T) context.Context {
 // timing itself) and checks what is printed.
 func TestDemo(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(testContext(t), []string{"-demo", "-delay", "100ms"}, &out); err != nil {
+	if err := run(testContext(t), []string{"-demo"}, &out); err != nil {
 		t.Fatalf("run -demo = %v, want nil; output:\n%s", err, &out)
 	}
 	for _, want := range []string{
@@ -37,7 +37,7 @@ func TestDemo(t *testing.T) {
 		"started at once: attempt 1 failed",
 		"attempt 1 failed, so attempt 2 (IPv4) started at once, without waiting for the delay, and won",
 		// ::1 never answers.
-		"started: attempt 1 had no answer after 100ms",
+		"started: attempt 1 had no answer after 250ms",
 		"abandoned: the race is over",
 		"the attempts before it did not answer within the delay, so attempt 2 (IPv4) started alongside them",
 		// AAAA is late.
