@@ -34,7 +34,7 @@ const bindRetries = 20
 // accepted stream. A bad option, a host that does not resolve, or a
 // failed bind (syscall.EADDRINUSE reachable) is an error that says so.
 func ListenTCP(opts ...Option) (*MultiListener, error) {
-	cfg, err := newConfig(opts)
+	cfg, err := newIPConfig("ListenTCP", opts)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ type Option struct {
 // the constructor's default applies.
 type config struct {
 	localHost string
+	localPath string // LocalPath's: a UNIX socket's path
 	localPort int
 	family    int
 	backlog   int
@@ -46,6 +47,20 @@ func newConfig(opts []Option) (*config, error) {
 		if err := o.apply(c); err != nil {
 			return nil, err
 		}
+	}
+	return c, nil
+}
+
+// newIPConfig is newConfig for the IP sockets' constructor op, which
+// refuse LocalPath: a path is no IP socket's local end, and ignoring it
+// would leave the socket bound elsewhere than the caller meant.
+func newIPConfig(op string, opts []Option) (*config, error) {
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if c.localPath != "" {
+		return nil, fmt.Errorf("sockets: %s: option LocalPath(%q) is for UNIX sockets; use LocalHost for an IP address", op, c.localPath)
 	}
 	return c, nil
 }

@@ -1,6 +1,7 @@
 package sockets_test
 
 import (
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -96,5 +97,31 @@ func TestZeroOptionDoesNothing(t *testing.T) {
 	c.Close()
 	if s := <-accepted; s != nil {
 		s.Close()
+	}
+}
+
+// TestLocalPathRefusedByIPSockets: LocalPath is a UNIX socket's; an IP
+// socket's constructor given it says so by its name (it used to be stored
+// as LocalHost, and ConnectTCP complained about a LocalHost never given).
+func TestLocalPathRefusedByIPSockets(t *testing.T) {
+	ctx := t.Context()
+	opt := sockets.LocalPath("/tmp/x.sock")
+	tests := []struct {
+		name string
+		call func() error
+	}{
+		{"ConnectTCP", func() error { _, err := sockets.ConnectTCP(ctx, "127.0.0.1", 9, opt); return err }},
+		{"ListenTCP", func() error { _, err := sockets.ListenTCP(opt); return err }},
+		{"ConnectUDP", func() error { _, err := sockets.ConnectUDP(ctx, "127.0.0.1", 9, opt); return err }},
+		{"ListenUDP", func() error { _, err := sockets.ListenUDP(opt); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			want := "sockets: " + tt.name + ": option LocalPath"
+			if err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("got %v, want an error beginning %q", err, want)
+			}
+		})
 	}
 }

@@ -87,7 +87,7 @@ func ConnectTCP(ctx context.Context, host string, port int, opts ...Option) (*So
 	if port < 1 || port > 65535 {
 		return nil, fmt.Errorf("sockets: ConnectTCP: port %d is out of range 1 to 65535", port)
 	}
-	cfg, err := newConfig(opts)
+	cfg, err := newIPConfig("ConnectTCP", opts)
 	if err != nil {
 		return nil, err
 	}

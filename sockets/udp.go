@@ -52,7 +52,7 @@ type UDPSocket struct {
 // errors are the OS's (EADDRINUSE for a port already bound without
 // ReusePort), reachable with errors.Is.
 func ListenUDP(opts ...Option) (*UDPSocket, error) {
-	cfg, err := newConfig(opts)
+	cfg, err := newIPConfig("ListenUDP", opts)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ type ConnectedUDPSocket struct {
 // is not there shows later, as an error of Send or Receive. When ctx is
 // done first (while resolving), ConnectUDP returns its cancellation error.
 func ConnectUDP(ctx context.Context, host string, port int, opts ...Option) (*ConnectedUDPSocket, error) {
-	cfg, err := newConfig(opts)
+	cfg, err := newIPConfig("ConnectUDP", opts)
 	if err != nil {
 		return nil, err
 	}

@@ -132,7 +132,7 @@ func bindUnix(name string, abstract bool) (int, error) {
 	sa := &syscall.SockaddrUnix{Name: name}
 	err = syscall.Bind(fd, sa)
 	if errors.Is(err, syscall.EADDRINUSE) && !abstract {
-		if serr := staleSocket(name); serr != nil {
+		if serr := staleSocket("ListenUnix", name); serr != nil {
 			syscall.Close(fd)
 			return -1, serr
 		}
@@ -146,27 +146,29 @@ func bindUnix(name string, abstract bool) (int, error) {
 }
 
 // staleSocket removes the socket file at name if nothing listens on it,
-// and otherwise says why it cannot be replaced.
-func staleSocket(name string) error {
+// and otherwise says why it cannot be replaced; op is the caller's name
+// for its errors.
+func staleSocket(op, name string) error {
 	fi, err := os.Lstat(name)
 	if err != nil {
-		return fmt.Errorf("sockets: ListenUnix: %w", err)
+		return fmt.Errorf("sockets: %s: %w", op, err)
 	}
 	if fi.Mode().Type() != os.ModeSocket {
-		return fmt.Errorf("sockets: ListenUnix: %s exists and is not a socket (%v): %w", name, fi.Mode().Type(), syscall.EADDRINUSE)
+		return fmt.Errorf("sockets: %s: %s exists and is not a socket (%v): %w", op, name, fi.Mode().Type(), syscall.EADDRINUSE)
 	}
-	// A non-blocking connect tells at once: refused means nobody listens.
+	// A non-blocking connect tells at once: refused means nobody is bound
+	// there. (A live socket of the other type answers EPROTOTYPE: live.)
 	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC|syscall.SOCK_NONBLOCK, 0)
 	if err != nil {
-		return fmt.Errorf("sockets: ListenUnix: %w", os.NewSyscallError("socket", err))
+		return fmt.Errorf("sockets: %s: %w", op, os.NewSyscallError("socket", err))
 	}
 	err = syscall.Connect(fd, &syscall.SockaddrUnix{Name: name})
 	syscall.Close(fd)
 	if !errors.Is(err, syscall.ECONNREFUSED) {
-		return fmt.Errorf("sockets: ListenUnix: another listener is live on %s: %w", name, syscall.EADDRINUSE)
+		return fmt.Errorf("sockets: %s: another socket is live on %s: %w", op, name, syscall.EADDRINUSE)
 	}
 	if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("sockets: ListenUnix: removing the stale socket: %w", err)
+		return fmt.Errorf("sockets: %s: removing the stale socket: %w", op, err)
 	}
 	return nil
 }

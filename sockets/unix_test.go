@@ -84,6 +84,8 @@ func TestUnixListenerFile(t *testing.T) {
 			l2.Close()
 		}
 		t.Fatalf("ListenUnix on a live socket = %v, want EADDRINUSE", err)
+	} else if want := "sockets: ListenUnix: another socket is live on "; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("ListenUnix on a live socket = %v, want an error beginning %q", err, want)
 	}
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close = %v", err)

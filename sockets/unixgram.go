@@ -23,9 +23,15 @@ type UnixPacket struct {
 
 // LocalPath binds the local end of [ConnectUnixDatagram] to path (a file,
 // or an abstract name beginning with '@' or NUL), so that the peer can
-// answer; without it the socket is not bound. It sets what [LocalHost]
-// sets, which for a UNIX socket is a path.
-func LocalPath(path string) Option { return LocalHost(path) }
+// answer; without it the socket is not bound. Given to a TCP or UDP
+// constructor, it is an error that names it. An empty path is the zero
+// Option.
+func LocalPath(path string) Option {
+	if path == "" {
+		return Option{}
+	}
+	return Option{func(c *config) error { c.localPath = path; return nil }}
+}
 
 // UnixDatagramSocket is a UNIX datagram socket that is not connected: it
 // receives datagrams sent to its path and sends them to any path. Make
@@ -70,7 +76,7 @@ func ListenUnixDatagram(path string, opts ...Option) (*UnixDatagramSocket, error
 	lc := net.ListenConfig{Control: cfg.control} // buffer sizes
 	pc, err := lc.ListenPacket(context.Background(), "unixgram", name)
 	if errors.Is(err, syscall.EADDRINUSE) && !abstract {
-		if serr := staleSocket(name); serr != nil {
+		if serr := staleSocket(op, name); serr != nil {
 			return nil, serr
 		}
 		pc, err = lc.ListenPacket(context.Background(), "unixgram", name)
@@ -213,8 +219,8 @@ func ConnectUnixDatagram(ctx context.Context, path string, opts ...Option) (*Con
 	}
 	d := net.Dialer{Control: cfg.control} // buffer sizes
 	local, abstract := "", false
-	if cfg.localHost != "" {
-		local, abstract, err = unixName(op+": option LocalPath", cfg.localHost)
+	if cfg.localPath != "" {
+		local, abstract, err = unixName(op+": option LocalPath", cfg.localPath)
 		if err != nil {
 			return nil, err
 		}
@@ -222,7 +228,7 @@ func ConnectUnixDatagram(ctx context.Context, path string, opts ...Option) (*Con
 	}
 	c, err := d.DialContext(ctx, "unixgram", name)
 	if errors.Is(err, syscall.EADDRINUSE) && local != "" && !abstract {
-		if serr := staleSocket(local); serr != nil {
+		if serr := staleSocket(op, local); serr != nil {
 			return nil, serr
 		}
 		c, err = d.DialContext(ctx, "unixgram", name)

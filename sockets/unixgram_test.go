@@ -300,8 +300,15 @@ func TestUnixDatagramSocketFile(t *testing.T) {
 		path := filepath.Join(dir, "live")
 		s := unixgramOn(t, path)
 		_, err := sockets.ListenUnixDatagram(path)
-		if !errors.Is(err, syscall.EADDRINUSE) {
-			t.Errorf("got %v, want EADDRINUSE", err)
+		const want = "sockets: ListenUnixDatagram: another socket is live on "
+		if !errors.Is(err, syscall.EADDRINUSE) || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("got %v, want EADDRINUSE and an error beginning %q", err, want)
+		}
+		// So is a LocalPath where a socket is live, in the caller's name.
+		_, err = sockets.ConnectUnixDatagram(context.Background(), path, sockets.LocalPath(path))
+		const wantConnect = "sockets: ConnectUnixDatagram: another socket is live on "
+		if !errors.Is(err, syscall.EADDRINUSE) || !strings.HasPrefix(err.Error(), wantConnect) {
+			t.Errorf("ConnectUnixDatagram with a live LocalPath: got %v, want EADDRINUSE and an error beginning %q", err, wantConnect)
 		}
 		// The live socket still works.
 		ctx := context.Background()
