@@ -55,6 +55,11 @@ func FromConn(c net.Conn) *ConnStream {
 // setting deadlines on it while the stream is in use breaks the stream.
 func (s *ConnStream) NetConn() net.Conn { return s.c }
 
+// Unwrap returns the connection under the stream, as NetConn does, so
+// that [Extra] asks it for the attributes the stream does not answer (a
+// net.Conn that implements [Attributer]).
+func (s *ConnStream) Unwrap() net.Conn { return s.c }
+
 // LocalAddr returns the connection's local address.
 func (s *ConnStream) LocalAddr() net.Addr { return s.c.LocalAddr() }
 

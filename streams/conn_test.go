@@ -430,3 +430,37 @@ func TestFromConnReusedContextAllocatesNothing(t *testing.T) {
 		t.Errorf("Receive and Send with a reused cancellable ctx allocate %v times, want 0", allocs)
 	}
 }
+
+// attrConn is a net.Conn with an attribute of its own.
+type attrConn struct {
+	net.Conn
+	key streams.Attr[string]
+}
+
+func (c attrConn) Attribute(key any) (any, bool) {
+	if key == c.key {
+		return "from the conn", true
+	}
+	return nil, false
+}
+
+// TestFromConnUnwrap: Extra reaches the conn under a ConnStream through
+// its Unwrap, for what the stream itself does not answer.
+func TestFromConnUnwrap(t *testing.T) {
+	key := streams.NewAttr[string]("conn's own")
+	a, b := net.Pipe()
+	defer b.Close()
+	c := attrConn{a, key}
+	s := streams.FromConn(c)
+	defer s.Close()
+	if got := s.Unwrap(); got != net.Conn(c) {
+		t.Errorf("Unwrap() = %v, want the conn given to FromConn", got)
+	}
+	if got, ok := streams.Extra(s, key); !ok || got != "from the conn" {
+		t.Errorf("Extra(s, the conn's key) = %q, %v; want %q, true", got, ok, "from the conn")
+	}
+	// The stream's own answers still come first.
+	if got, ok := streams.Extra(s, streams.LocalAddr); !ok || got != a.LocalAddr() {
+		t.Errorf("Extra(s, LocalAddr) = %v, %v; want %v, true", got, ok, a.LocalAddr())
+	}
+}
