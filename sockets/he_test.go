@@ -331,3 +331,36 @@ func TestHappyEyeballsLookupErrors(t *testing.T) {
 		t.Errorf("error %q says %q %d times, want once", err, "no such host", n)
 	}
 }
+
+// TestConnectDeadlineIsContexts: when ctx's deadline ends the connect,
+// the error is ctx's (DeadlineExceeded, with its cause), never the dial's
+// "i/o timeout": the dial's deadline is ctx's, and the poller can see it
+// pass a moment before ctx's own timer has fired. Repeated, since which
+// of the two comes first is a race.
+func TestConnectDeadlineIsContexts(t *testing.T) {
+	port := blackHole(t)
+	r := &hostsResolver{hosts: map[string][]netip.Addr{"twoholes": {lo4, netip.MustParseAddr("127.0.0.2")}}}
+	why := errors.New("connect budget spent")
+	tests := []struct {
+		name string
+		host string
+	}{
+		{"one address", "127.0.0.1"},
+		{"raced addresses", "twoholes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for i := range 30 {
+				ctx, stop := context.WithTimeoutCause(t.Context(), time.Millisecond, why)
+				s, err := sockets.ConnectTCP(ctx, tt.host, port, sockets.Resolver(r), sockets.HappyEyeballsDelay(time.Millisecond/2))
+				stop()
+				if s != nil {
+					s.Close()
+				}
+				if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, why) {
+					t.Fatalf("try %d: got %v, want context.DeadlineExceeded with its cause", i, err)
+				}
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tether-go/tether/cancel"
+	"github.com/tether-go/tether/internal/ioctx"
 	"github.com/tether-go/tether/taskgroup"
 )
 
@@ -100,7 +102,7 @@ func ConnectTCP(ctx context.Context, host string, port int, opts ...Option) (*So
 	}
 	addrs, err := cfg.resolve(ctx, host)
 	if err != nil {
-		if cerr := cancel.Checkpoint(ctx); cerr != nil {
+		if cerr := deadlineError(ctx, err); cerr != nil {
 			return nil, cerr
 		}
 		return nil, fmt.Errorf("sockets: ConnectTCP: resolve %q: %w", host, err)
@@ -118,10 +120,22 @@ func ConnectTCP(ctx context.Context, host string, port int, opts ...Option) (*So
 		}
 		return s, nil
 	}
-	if err := cancel.Checkpoint(ctx); err != nil {
+	if err := deadlineError(ctx, errs...); err != nil {
 		return nil, err
 	}
 	return nil, &ConnectError{Host: host, Port: port, Attempts: errs}
+}
+
+// deadlineError returns ctx's cancellation error if ctx is done, or
+// about to be: one of errs is a timeout and ctx's deadline has passed.
+// The dial's deadline is ctx's, and the poller can see it pass a moment
+// before ctx's own timer fires; then deadlineError waits for ctx, which
+// is due. It returns nil when the failure is not ctx's.
+func deadlineError(ctx context.Context, errs ...error) error {
+	if d, ok := ctx.Deadline(); ok && ctx.Err() == nil && time.Until(d) <= 0 && slices.ContainsFunc(errs, ioctx.IsTimeout) {
+		<-ctx.Done()
+	}
+	return cancel.Checkpoint(ctx)
 }
 
 // race runs the attempts of Happy Eyeballs as tasks of a group and returns
