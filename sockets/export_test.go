@@ -8,15 +8,13 @@ import (
 // AttemptOrder returns the order in which ConnectTCP tries addrs (given
 // in the resolver's order).
 func AttemptOrder(addrs []netip.Addr) []netip.Addr {
-	var v6, v4 []netip.Addr
-	for _, a := range addrs {
-		if a.Is6() {
-			v6 = append(v6, a)
-		} else {
-			v4 = append(v4, a)
-		}
+	var list attempts
+	list.add(addrs)
+	var out []netip.Addr
+	for a, ok := list.next(); ok; a, ok = list.next() {
+		out = append(out, a)
 	}
-	return attemptOrder(v6, v4)
+	return out
 }
 
 // NetConnForBench returns the connection under the stream, for a plain

@@ -319,6 +319,82 @@ func TestHappyEyeballsResolutionDelay(t *testing.T) {
 	}
 }
 
+// TestHappyEyeballsAAAAFirst: when AAAA answers first, the IPv6 attempt
+// starts at once (RFC 8305 §3), without waiting for A, whose lookup is
+// cancelled once the connection is made.
+func TestHappyEyeballsAAAAFirst(t *testing.T) {
+	if !has6() {
+		t.Skip("skipping: ::1 is not available on this machine")
+	}
+	l, err := sockets.ListenTCP(sockets.LocalHost("::1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	aCancelled := make(chan struct{})
+	r := sockets.LookupFunc(func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+		if network == "ip6" {
+			return []netip.Addr{lo6}, nil
+		}
+		<-ctx.Done() // a DNS server that never answers A
+		close(aCancelled)
+		return nil, ctx.Err()
+	})
+	accepted := acceptOne(t.Context(), l.Accept)
+	ctx, stop := context.WithTimeout(t.Context(), 10*time.Second) // a bound, should it wait for A
+	defer stop()
+	s, err := sockets.ConnectTCP(ctx, "slow-a", l.Port(), sockets.Resolver(r))
+	if err != nil {
+		t.Fatalf("ConnectTCP: got %v, want a connection to ::1 without A's answer", err)
+	}
+	s.Close()
+	if c := <-accepted; c != nil {
+		c.Close()
+	}
+	select {
+	case <-aCancelled:
+	default:
+		t.Fatal("ConnectTCP returned before its A lookup ended")
+	}
+}
+
+// TestHappyEyeballsLateAAAA: an AAAA answer that comes after the
+// resolution delay is not lost: its addresses join the list, and are
+// tried when the IPv4 ones have failed.
+func TestHappyEyeballsLateAAAA(t *testing.T) {
+	if !has6() {
+		t.Skip("skipping: ::1 is not available on this machine")
+	}
+	l, err := sockets.ListenTCP(sockets.LocalHost("::1")) // 127.0.0.1 refuses
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	r := sockets.LookupFunc(func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+		if network == "ip4" {
+			return []netip.Addr{lo4}, nil
+		}
+		select { // a slow DNS server: AAAA well after the resolution delay
+		case <-time.After(200 * time.Millisecond):
+			return []netip.Addr{lo6}, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	})
+	accepted := acceptOne(t.Context(), l.Accept)
+	s, err := sockets.ConnectTCP(t.Context(), "slow-aaaa", l.Port(), sockets.Resolver(r))
+	if err != nil {
+		t.Fatalf("ConnectTCP: got %v, want a connection to ::1 once AAAA answered", err)
+	}
+	defer s.Close()
+	if c := <-accepted; c != nil {
+		c.Close()
+	}
+	if got := s.RemoteAddr().(*net.TCPAddr).IP.String(); got != "::1" {
+		t.Errorf("connected to %s, want ::1", got)
+	}
+}
+
 // TestHappyEyeballsLookupErrors: a name neither family resolves is an
 // error that says so once.
 func TestHappyEyeballsLookupErrors(t *testing.T) {

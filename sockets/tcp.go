@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -56,21 +55,24 @@ func (e *ConnectError) Unwrap() []error { return e.Attempts }
 // and returns the connection as a [*SocketStream], implementing Happy
 // Eyeballs v2 (RFC 8305) with a task group:
 //
-//   - AAAA and A are resolved in parallel; if A answers first, ConnectTCP
-//     waits up to 50 ms for AAAA (the resolution delay) before going on
-//     without it. If AAAA answers first, it waits for A too (RFC 8305
-//     would start the first IPv6 attempt at once; the two answers
-//     usually come together, and the attempt list stays one list).
+//   - AAAA and A are looked up in parallel, in tasks of the group. If
+//     AAAA answers first, the first attempt starts at once; if A does,
+//     ConnectTCP waits up to 50 ms (the resolution delay) for AAAA
+//     before starting without it. A late answer's addresses join the
+//     list of those left to try.
 //   - Within a family, the resolver's order (RFC 6724's) is kept. The
 //     families are interleaved, starting with the one RFC 6724 prefers
 //     between the first address of each: IPv6 unless that address is
 //     link-local or of a lower precedence than IPv4 (ULA, 6to4, Teredo),
-//     so a host whose only IPv6 is link-local is tried over IPv4 first.
-//   - The first attempt starts at once; each next one when the previous
-//     fails, or after [HappyEyeballsDelay] (default 250 ms) without an
+//     so a host whose only IPv6 is link-local is tried over IPv4 first
+//     (and an AAAA answer of such addresses waits for A, as A does for
+//     AAAA).
+//   - Each attempt after the first starts when the previous one fails,
+//     or after [HappyEyeballsDelay] (default 250 ms) without an
 //     answer, while the earlier ones go on.
 //   - The first success cancels the others; one that succeeds anyway is
-//     closed. ConnectTCP returns when every attempt has ended.
+//     closed. ConnectTCP returns when every attempt and lookup has
+//     ended.
 //
 // Options: [LocalHost] and [Port] bind the source (attempts to the other
 // family are skipped), [IPFamily] restricts the addresses, [Resolver]
@@ -100,18 +102,30 @@ func ConnectTCP(ctx context.Context, host string, port int, opts ...Option) (*So
 	if err != nil {
 		return nil, err
 	}
-	addrs, err := cfg.resolve(ctx, host)
+	delay := cfg.delay
+	if delay == 0 {
+		delay = DefaultHappyEyeballsDelay
+	}
+	var (
+		c    *net.TCPConn
+		errs []error
+	)
+	if _, lerr := netip.ParseAddr(host); lerr != nil && cfg.family == 0 {
+		// A name, both families: the lookups race with the attempts.
+		c, errs, err = race(ctx, d, port, delay, cfg.hostResolver(), host, nil)
+	} else {
+		// An address, or one family's: one answer, then the attempts.
+		var addrs []netip.Addr
+		if addrs, err = cfg.resolve(ctx, host); err == nil {
+			c, errs, err = race(ctx, d, port, delay, nil, host, addrs)
+		}
+	}
 	if err != nil {
 		if cerr := deadlineError(ctx, err); cerr != nil {
 			return nil, cerr
 		}
 		return nil, fmt.Errorf("sockets: ConnectTCP: resolve %q: %w", host, err)
 	}
-	delay := cfg.delay
-	if delay == 0 {
-		delay = DefaultHappyEyeballsDelay
-	}
-	c, errs := race(ctx, d, addrs, port, delay)
 	if c != nil {
 		s := newSocketStream(c)
 		if err := cfg.setConnOptions(c); err != nil {
@@ -138,72 +152,186 @@ func deadlineError(ctx context.Context, errs ...error) error {
 	return cancel.Checkpoint(ctx)
 }
 
-// race runs the attempts of Happy Eyeballs as tasks of a group and returns
-// the winner, or every attempt's error in the order the attempts started.
-func race(ctx context.Context, d *net.Dialer, addrs []netip.Addr, port int, delay time.Duration) (*net.TCPConn, []error) {
-	if len(addrs) == 1 { // no race: no group
+// race is Happy Eyeballs (RFC 8305) as a task group: its body starts
+// the attempts, one task each, from the addresses given, or from those
+// that two lookup tasks (AAAA and A of host, when r is not nil) bring in as
+// they answer. It returns the winner; or the lookups' error, when they
+// found no address; or else every attempt's error, in the order the
+// attempts started.
+func race(ctx context.Context, d *net.Dialer, port int, delay time.Duration, r HostResolver, host string, addrs []netip.Addr) (*net.TCPConn, []error, error) {
+	if r == nil && len(addrs) == 1 { // no race: no group
 		c, err := dial(ctx, d, addrs[0], port)
 		if err != nil {
-			return nil, []error{err}
+			return nil, []error{err}, nil
 		}
-		return c, nil
+		return c, nil, nil
+	}
+	type answer struct {
+		v6    bool
+		addrs []netip.Addr
+		err   error
+	}
+	type result struct {
+		i   int // the attempt's, in the order they started
+		c   *net.TCPConn
+		err error
 	}
 	var (
-		mu     sync.Mutex
-		winner *net.TCPConn
-		errs   = make([]error, len(addrs))
+		winner     *net.TCPConn
+		errs       []error // the attempts', owned by the body
+		err6, err4 error   // the lookups'
+		list       attempts
 	)
-	failed := make(chan struct{}, len(addrs)) // one token per failed attempt
+	list.add(addrs)
 	taskgroup.Run(ctx, func(ctx context.Context, g *taskgroup.Group) error {
-		var timer *time.Timer
-		for i, a := range addrs {
-			if i > 0 {
-				if timer == nil {
-					timer = time.NewTimer(delay)
-					defer timer.Stop()
-				} else {
+		answers := make(chan answer, 2)
+		results := make(chan result)
+		lookups := 0
+		if r != nil {
+			for _, network := range [...]string{"ip6", "ip4"} {
+				g.Go(func(ctx context.Context) error {
+					addrs, err := r.LookupNetIP(ctx, network, host)
+					answers <- answer{network == "ip6", addrs, err}
+					return nil
+				})
+			}
+			lookups = 2
+		}
+		timer := time.NewTimer(delay)
+		timer.Stop()
+		defer timer.Stop()
+		next := r == nil // start the next attempt now
+		running := 0
+		for {
+			if next {
+				if a, ok := list.next(); ok {
+					i := len(errs)
+					errs = append(errs, nil)
+					running++
+					g.Go(func(ctx context.Context) error {
+						c, err := dial(ctx, d, a, port)
+						select {
+						case results <- result{i, c, err}:
+						case <-ctx.Done(): // a winner, or the caller gave up
+							if c != nil {
+								c.Close()
+							}
+						}
+						return nil
+					})
+					next = false
 					timer.Reset(delay) // since Go 1.23, no stale tick survives a Reset
 				}
-				select {
-				case <-ctx.Done(): // a winner, or the caller gave up
-					return nil
-				case <-failed:
-				case <-timer.C:
-				}
 			}
-			g.Go(func(ctx context.Context) error {
-				c, err := dial(ctx, d, a, port)
-				if err != nil {
-					errs[i] = err
-					failed <- struct{}{}
-					return nil
-				}
-				mu.Lock()
-				first := winner == nil
-				if first {
-					winner = c
-				}
-				mu.Unlock()
-				if !first {
-					c.Close() // a later success: the race is over
-					return nil
-				}
-				g.Cancel()
+			if lookups == 0 && running == 0 && list.empty() {
+				return nil // nothing left to try
+			}
+			select {
+			case <-ctx.Done(): // the caller gave up
 				return nil
-			})
+			case a := <-answers:
+				lookups--
+				if a.v6 {
+					err6 = a.err
+				} else {
+					err4 = a.err
+				}
+				list.addFamily(a.addrs, a.v6)
+				// RFC 8305 §3: the first answer of the preferred family
+				// (IPv6, unless RFC 6724 says otherwise) starts the
+				// attempts at once; the other family's waits the
+				// resolution delay for it.
+				if !list.started && !list.empty() {
+					if lookups == 0 || a.v6 && list.prefers6() {
+						next = true
+					} else {
+						timer.Reset(resolutionDelay)
+					}
+				}
+			case res := <-results:
+				running--
+				if res.err == nil {
+					winner = res.c
+					g.Cancel() // the others lose
+					return nil
+				}
+				errs[res.i] = res.err
+				next = true
+			case <-timer.C:
+				next = true
+			}
 		}
-		return nil
 	})
 	if winner != nil {
-		return winner, nil
+		return winner, nil, nil
 	}
-	kept := errs[:0]
-	for _, err := range errs {
-		if err != nil {
-			kept = append(kept, err)
+	if len(errs) == 0 && r != nil { // no address to try
+		if err6 != nil && err4 != nil && err6.Error() != err4.Error() {
+			return nil, nil, errors.Join(err6, err4)
+		}
+		return nil, nil, cmp.Or(err6, err4, errNoAddress)
+	}
+	return nil, slices.DeleteFunc(errs, func(err error) bool { return err == nil }), nil
+}
+
+// attempts is the list of addresses Happy Eyeballs has yet to try, which
+// grows as the lookups answer. Each family's are tried in the resolver's
+// order (RFC 6724's), the families alternately (RFC 8305 §4), starting
+// with the one RFC 6724 prefers between the first address of each: IPv6
+// unless that address is link-local or of a lower precedence than IPv4.
+// The zero value is an empty list.
+type attempts struct {
+	v6, v4  []netip.Addr
+	next6   bool // the family of the next address, when both have one
+	started bool // next was called: the first family is chosen
+}
+
+// add adds addrs, each to its family's list.
+func (l *attempts) add(addrs []netip.Addr) {
+	l.addFamily(addrs, true)
+	l.addFamily(addrs, false)
+}
+
+// addFamily adds the addresses of addrs of one family, unmapped.
+func (l *attempts) addFamily(addrs []netip.Addr, v6 bool) {
+	for _, a := range addrs {
+		a = a.Unmap()
+		switch {
+		case a.Is6() != v6:
+		case v6:
+			l.v6 = append(l.v6, a)
+		default:
+			l.v4 = append(l.v4, a)
 		}
 	}
-	return nil, kept
+}
+
+// empty reports whether no address is left.
+func (l *attempts) empty() bool { return len(l.v6)+len(l.v4) == 0 }
+
+// prefers6 reports whether IPv6 comes first: it has an address, and
+// RFC 6724 puts it before IPv4's.
+func (l *attempts) prefers6() bool {
+	return len(l.v6) > 0 && (len(l.v4) == 0 || prefer6(l.v6[0]))
+}
+
+// next takes the next address to try, if any is left.
+func (l *attempts) next() (netip.Addr, bool) {
+	if l.empty() {
+		return netip.Addr{}, false
+	}
+	if !l.started {
+		l.started, l.next6 = true, l.prefers6()
+	}
+	var a netip.Addr
+	if use6 := len(l.v4) == 0 || l.next6 && len(l.v6) > 0; use6 {
+		a, l.v6 = l.v6[0], l.v6[1:]
+		l.next6 = false
+	} else {
+		a, l.v4 = l.v4[0], l.v4[1:]
+		l.next6 = true
+	}
+	return a, true
 }
 
 // dial makes one attempt.
@@ -293,10 +421,7 @@ func (c *config) resolve(ctx context.Context, host string) ([]netip.Addr, error)
 		}
 		return []netip.Addr{a.Unmap()}, nil
 	}
-	r := c.resolver
-	if r == nil {
-		r = net.DefaultResolver
-	}
+	r := c.hostResolver()
 	want6, want4 := c.family != syscall.AF_INET, c.family != syscall.AF_INET6
 	if !want6 || !want4 { // one family: one lookup
 		network := "ip4"
@@ -352,18 +477,22 @@ func (c *config) resolve(ctx context.Context, host string) ([]netip.Addr, error)
 		}
 		return nil, cmp.Or(err6, err4, errNoAddress)
 	}
-	return attemptOrder(v6, v4), nil
+	var list attempts
+	list.v6, list.v4 = v6, v4
+	out := make([]netip.Addr, 0, len(v6)+len(v4))
+	for a, ok := list.next(); ok; a, ok = list.next() {
+		out = append(out, a)
+	}
+	return out, nil
 }
 
-// attemptOrder returns the addresses of each family (each in the
-// resolver's order) in the order of the attempts: first the family RFC
-// 6724 prefers between the first address of each, then alternating
-// (RFC 8305 §4).
-func attemptOrder(v6, v4 []netip.Addr) []netip.Addr {
-	if len(v6) > 0 && len(v4) > 0 && !prefer6(v6[0]) {
-		return interleave(v4, v6)
+// hostResolver returns the Resolver option's resolver, or
+// net.DefaultResolver.
+func (c *config) hostResolver() HostResolver {
+	if c.resolver == nil {
+		return net.DefaultResolver
 	}
-	return interleave(v6, v4)
+	return c.resolver
 }
 
 // errNoAddress is the error of a lookup that found nothing and said
@@ -412,19 +541,4 @@ func prefer6(a netip.Addr) bool {
 		return false
 	}
 	return true
-}
-
-// interleave returns the addresses of a and b alternately, starting with
-// a's first, each list's order kept.
-func interleave(a, b []netip.Addr) []netip.Addr {
-	out := make([]netip.Addr, 0, len(a)+len(b))
-	for i := 0; i < len(a) || i < len(b); i++ {
-		if i < len(a) {
-			out = append(out, a[i])
-		}
-		if i < len(b) {
-			out = append(out, b[i])
-		}
-	}
-	return out
 }
