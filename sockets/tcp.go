@@ -197,12 +197,39 @@ func race(ctx context.Context, d *net.Dialer, port int, delay time.Duration, r H
 			}
 			lookups = 2
 		}
-		timer := time.NewTimer(delay)
-		timer.Stop()
-		defer timer.Stop()
+		// One timer, made when first needed: the resolution delay, then
+		// the delay between attempts.
+		var (
+			timer *time.Timer
+			tick  <-chan time.Time
+		)
+		arm := func(d time.Duration) {
+			if timer == nil {
+				timer = time.NewTimer(d)
+				tick = timer.C
+				return
+			}
+			timer.Reset(d) // since Go 1.23, no stale tick survives a Reset
+		}
+		defer func() {
+			if timer != nil {
+				timer.Stop()
+			}
+		}()
 		next := r == nil // start the next attempt now
 		running := 0
 		for {
+			if next && lookups == 0 && running == 0 && len(list.v6)+len(list.v4) == 1 {
+				// The last address, and nothing else to wait for: no
+				// race, so the body dials it itself.
+				a, _ := list.next()
+				c, err := dial(ctx, d, a, port)
+				winner = c
+				if err != nil {
+					errs = append(errs, err)
+				}
+				return nil
+			}
 			if next {
 				if a, ok := list.next(); ok {
 					i := len(errs)
@@ -220,7 +247,7 @@ func race(ctx context.Context, d *net.Dialer, port int, delay time.Duration, r H
 						return nil
 					})
 					next = false
-					timer.Reset(delay) // since Go 1.23, no stale tick survives a Reset
+					arm(delay)
 				}
 			}
 			if lookups == 0 && running == 0 && list.empty() {
@@ -245,7 +272,7 @@ func race(ctx context.Context, d *net.Dialer, port int, delay time.Duration, r H
 					if lookups == 0 || a.v6 && list.prefers6() {
 						next = true
 					} else {
-						timer.Reset(resolutionDelay)
+						arm(resolutionDelay)
 					}
 				}
 			case res := <-results:
@@ -257,7 +284,7 @@ func race(ctx context.Context, d *net.Dialer, port int, delay time.Duration, r H
 				}
 				errs[res.i] = res.err
 				next = true
-			case <-timer.C:
+			case <-tick:
 				next = true
 			}
 		}
