@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -300,5 +301,72 @@ func BenchmarkConnectLocalhost(b *testing.B) {
 			}
 			c.Close()
 		}
+	})
+}
+
+// BenchmarkHappyEyeballsBlackHole connects to a name whose first address
+// never answers (a loopback listener with a full accept queue) and whose
+// second does, with a HappyEyeballsDelay of 20 ms. The metric ms-over is
+// how far past the delay the connection lands (target: well within
+// 20 ms). netconn's side does the same by hand with a plain net.Dialer:
+// the first dial abandoned when the delay is up, then the second.
+func BenchmarkHappyEyeballsBlackHole(b *testing.B) {
+	const delay = 20 * time.Millisecond
+	port := blackHole(b)
+	second := netip.MustParseAddr("127.0.0.2")
+	good, err := sockets.ListenTCP(sockets.LocalHost(second.String()), sockets.Port(port))
+	if err != nil {
+		b.Skipf("skipping: cannot listen on %s:%d: %v", second, port, err)
+	}
+	defer good.Close()
+	ctx, cancelFn := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() {
+		served <- good.Serve(ctx, func(ctx context.Context, s *sockets.SocketStream) error { return nil }, nil)
+	}()
+	defer func() {
+		cancelFn()
+		<-served
+	}()
+	report := func(b *testing.B, took time.Duration, n int) {
+		b.ReportMetric(float64(took-time.Duration(n)*delay)/float64(n)/float64(time.Millisecond), "ms-over")
+	}
+	b.Run("impl=tether", func(b *testing.B) {
+		ctx := benchCtx(b)
+		r := &hostsResolver{hosts: map[string][]netip.Addr{"twohomes": {lo4, second}}}
+		opts := []sockets.Option{sockets.Resolver(r), sockets.HappyEyeballsDelay(delay)}
+		b.ReportAllocs()
+		n, start := 0, time.Now()
+		for b.Loop() {
+			s, err := sockets.ConnectTCP(ctx, "twohomes", port, opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.Close()
+			n++
+		}
+		report(b, time.Since(start), n)
+	})
+	b.Run("impl=netconn", func(b *testing.B) {
+		ctx := benchCtx(b)
+		var d net.Dialer
+		first := net.JoinHostPort(lo4.String(), strconv.Itoa(port))
+		next := net.JoinHostPort(second.String(), strconv.Itoa(port))
+		b.ReportAllocs()
+		n, start := 0, time.Now()
+		for b.Loop() {
+			dctx, stop := context.WithTimeout(ctx, delay)
+			c, err := d.DialContext(dctx, "tcp4", first)
+			stop()
+			if err == nil {
+				b.Fatal("the black-holed address answered")
+			}
+			if c, err = d.DialContext(ctx, "tcp4", next); err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+			n++
+		}
+		report(b, time.Since(start), n)
 	})
 }

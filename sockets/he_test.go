@@ -136,7 +136,7 @@ func TestHappyEyeballsSystemLocalhost(t *testing.T) {
 
 // blackHole returns a listener on 127.0.0.1 whose accept queue is full,
 // so that a new connection's SYN is never answered, and its port.
-func blackHole(t *testing.T) int {
+func blackHole(t testing.TB) int {
 	t.Helper()
 	l := listenTCP4(t, sockets.Backlog(1))
 	var queued []net.Conn
