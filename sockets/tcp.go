@@ -216,7 +216,7 @@ func (h *eyeballs) run(ctx context.Context, g *taskgroup.Group) error {
 		answers chan lookup
 		lookups int // not answered yet
 		results chan attempt
-		running int // attempts not ended yet
+		running int          // attempts not ended yet
 		next    = h.r == nil // start the next attempt now
 		// One timer, made when first needed: the resolution delay, then
 		// the delay between attempts.
