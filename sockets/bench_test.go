@@ -161,7 +161,10 @@ func letBlock() {
 
 // BenchmarkCancelReceive: a Receive blocked in one goroutine, cancelled
 // from another, against the raw trick net/http uses (a deadline in the
-// past, then cleared).
+// past, then cleared): impl=netconn sets the deadline from the cancelling
+// goroutine, with no context at all; impl=afterfunc is the least a
+// context-driven net.Conn read can do, the same trick from a
+// context.AfterFunc on a fresh context, as tether's side has to.
 func BenchmarkCancelReceive(b *testing.B) {
 	b.Run("impl=tether", func(b *testing.B) {
 		_, srv := tcpPair(b)
@@ -206,6 +209,37 @@ func BenchmarkCancelReceive(b *testing.B) {
 			srv.SetReadDeadline(time.Time{})
 		}
 	})
+	b.Run("impl=afterfunc", cancelReceiveAfterFunc)
+}
+
+// cancelReceiveAfterFunc is BenchmarkCancelReceive's impl=afterfunc.
+func cancelReceiveAfterFunc(b *testing.B) {
+	c, srv := rawPair(b, "tcp")
+	defer c.Close()
+	defer srv.Close()
+	buf := make([]byte, 1)
+	started, done := make(chan struct{}), make(chan error)
+	past := time.Unix(1, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx, cancelFn := context.WithCancel(context.Background())
+		go func() {
+			stop := context.AfterFunc(ctx, func() { srv.SetReadDeadline(past) })
+			started <- struct{}{}
+			_, err := srv.Read(buf)
+			if !stop() && ctx.Err() != nil {
+				err = ctx.Err()
+			}
+			done <- err
+		}()
+		<-started
+		letBlock()
+		cancelFn()
+		if err := <-done; err != context.Canceled {
+			b.Fatalf("Read = %v, want context.Canceled", err)
+		}
+		srv.SetReadDeadline(time.Time{})
+	}
 }
 
 // BenchmarkAcceptServe: connect, accept, run a handler that closes the
