@@ -31,7 +31,7 @@ var _ streams.ByteStream = (*SocketStream)(nil)
 
 func newSocketStream(c *net.TCPConn) *SocketStream {
 	s := &SocketStream{tc: c}
-	s.init(c, c)
+	s.init(c)
 	return s
 }
 
@@ -90,7 +90,7 @@ var _ streams.ByteStream = (*UnixStream)(nil)
 
 func newUnixStream(c *net.UnixConn) *UnixStream {
 	s := &UnixStream{uc: c}
-	s.init(c, c)
+	s.init(c)
 	return s
 }
 
