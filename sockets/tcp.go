@@ -469,8 +469,9 @@ func (c *config) setConnOptions(tc *net.TCPConn) error {
 	return nil
 }
 
-// resolve returns host's addresses, AAAA first then A, each in the
-// resolver's order, filtered by the family option. An IP literal is its
+// resolve returns all of host's addresses, filtered by the family option,
+// in the order Happy Eyeballs would try them (see [attempts]): for
+// ListenTCP, UDP, and ConnectTCP with one family. An IP literal is its
 // own answer.
 func (c *config) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
