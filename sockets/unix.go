@@ -156,9 +156,12 @@ func staleSocket(op, name string) error {
 	if fi.Mode().Type() != os.ModeSocket {
 		return fmt.Errorf("sockets: %s: %s exists and is not a socket (%v): %w", op, name, fi.Mode().Type(), syscall.EADDRINUSE)
 	}
-	// A non-blocking connect tells at once: refused means nobody is bound
-	// there. (A live socket of the other type answers EPROTOTYPE: live.)
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC|syscall.SOCK_NONBLOCK, 0)
+	// Probe with a datagram socket: its connect queues nothing, where a
+	// stream connect to a live listener would put a connection nobody
+	// opened into that listener's accept queue. Refused means nobody is
+	// bound there; a live stream socket answers EPROTOTYPE, a live
+	// datagram socket accepts the connect: live either way.
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC|syscall.SOCK_NONBLOCK, 0)
 	if err != nil {
 		return fmt.Errorf("sockets: %s: %w", op, os.NewSyscallError("socket", err))
 	}

@@ -236,3 +236,40 @@ func TestUnixServe(t *testing.T) {
 		t.Fatalf("Serve = %v, want nil after cancel", err)
 	}
 }
+
+// TestUnixRefusedListenQueuesNothing: a ListenUnix refused because a
+// listener is live there must leave that listener's accept queue as it
+// was: the first connection it accepts is the real client's.
+func TestUnixRefusedListenQueuesNothing(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "sock")
+	l, err := sockets.ListenUnix(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for range 3 {
+		if l2, err := sockets.ListenUnix(path); err == nil {
+			l2.Close()
+			t.Fatal("ListenUnix on a live socket succeeded, want EADDRINUSE")
+		}
+	}
+	c, err := sockets.ConnectUnix(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Send(ctx, []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := l.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := make([]byte, 8)
+	n, err := s.Receive(ctx, p)
+	if err != nil || string(p[:n]) != "hi" {
+		t.Fatalf("first accepted connection received %q, %v; want \"hi\" from the real client", p[:n], err)
+	}
+}
