@@ -45,8 +45,14 @@
 //	TextStream                              streams.NewText
 //	StapledByteStream                       streams.Staple
 //	Listener.serve                          streams.Serve
-//	connect_tcp, create_tcp_listener, ...   package sockets (coming)
-//	TLSStream                               package streams/tlsstream (coming)
+//	connect_tcp, create_tcp_listener        sockets.ConnectTCP, sockets.ListenTCP
+//	connect_unix, create_unix_listener      sockets.ConnectUnix, sockets.ListenUnix
+//	send_fds, receive_fds                   UnixStream.SendFDs, UnixStream.ReceiveFDs
+//	create_udp_socket                       sockets.ListenUDP, sockets.ListenUnixDatagram
+//	create_connected_udp_socket             sockets.ConnectUDP, sockets.ConnectUnixDatagram
+//	connect_tcp(tls=True)                   sockets.ConnectTLS
+//	TLSStream, TLSListener                  tlsstream.Client, tlsstream.Server, tlsstream.NewListener
+//	anyio.pytest plugin, trio.testing       package tethertest (leak checks, faulty streams)
 //
 // Exception groups become plain Go errors: one failure is returned as it
 // is, several are joined (errors.Join), and errors.Is and errors.As reach
