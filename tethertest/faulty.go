@@ -2,8 +2,8 @@ package tethertest
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,7 +18,7 @@ var (
 	errClosed      = fmt.Errorf("tethertest: faulty stream is closed: %w", streams.ErrClosed)
 	errReset       = fmt.Errorf("tethertest: connection reset (ResetAfter): %w", streams.ErrBroken)
 	errReceiveBusy = fmt.Errorf("tethertest: another Receive is in progress: %w", streams.ErrBusy)
-	errEmptyBuffer = errors.New("tethertest: Receive into an empty buffer")
+	errEmptyBuffer = fmt.Errorf("tethertest: Receive into an empty buffer: %w", io.ErrShortBuffer)
 )
 
 // FaultyStream is a [streams.ByteStream] that misbehaves on purpose, the

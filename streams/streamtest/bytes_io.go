@@ -3,6 +3,8 @@ package streamtest
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 
 	"github.com/tether-go/tether/streams"
 )
@@ -81,6 +83,8 @@ func checkReceiveEmptyBuffer(e *env, a, b streams.ByteStream) {
 			e.t.Fatalf("Receive with a %s returned only when the check's time ran out (error %v); want an error at once", tc.name, err)
 		case n != 0:
 			e.t.Errorf("Receive with a %s: got n = %d; want 0", tc.name, n)
+		case !errors.Is(err, io.ErrShortBuffer):
+			e.t.Errorf("Receive with a %s: got %v; want an error matching io.ErrShortBuffer", tc.name, err)
 		}
 	}
 	msg := []byte("still usable after Receive with an empty buffer")

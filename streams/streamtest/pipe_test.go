@@ -2,7 +2,8 @@ package streamtest_test
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"io"
 	"sync"
 
 	"github.com/tether-go/tether/cancel"
@@ -77,7 +78,7 @@ type pipeEnd struct {
 	f       byteFaults
 }
 
-var errEmptyBuffer = errors.New("pipe: Receive with an empty buffer")
+var errEmptyBuffer = fmt.Errorf("pipe: Receive with an empty buffer: %w", io.ErrShortBuffer)
 
 func (e *pipeEnd) Receive(ctx context.Context, p []byte) (int, error) {
 	h := e.in
