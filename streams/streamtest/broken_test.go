@@ -30,6 +30,7 @@ func TestSuiteCatchesBrokenByteStreams(t *testing.T) {
 		{"Receive on a closed end reports end of stream", byteFaults{closeEOF: true}, "UseAfterClose", "Receive after Close"},
 		{"Receive ignores cancellation", byteFaults{ignoreCancel: true}, "CancelWhileReceiving", "time limit"},
 		{"Receive with an empty buffer waits", byteFaults{emptyBlocks: true}, "ReceiveEmptyBuffer", "want an error at once"},
+		{"Receive with an empty buffer hides io.ErrShortBuffer", byteFaults{emptyPlainErr: true}, "ReceiveEmptyBuffer", "want an error matching io.ErrShortBuffer"},
 		{"Close discards data already sent", byteFaults{eofTruncates: true}, "ReceiveAfterPeerClose", "want all of them"},
 		{"Send after SendEOF succeeds", byteFaults{sendEOFIgnore: true}, "HalfClose", "Send after a.SendEOF"},
 	} {

@@ -2,6 +2,7 @@ package streamtest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -20,6 +21,7 @@ type byteFaults struct {
 	closeEOF      bool // Receive on a closed end returns ErrEndOfStream
 	ignoreCancel  bool // a blocked Receive ignores its context
 	emptyBlocks   bool // Receive with an empty buffer waits for data
+	emptyPlainErr bool // Receive with an empty buffer fails without io.ErrShortBuffer
 	eofTruncates  bool // the peer's Close discards what it had sent
 	sendEOFIgnore bool // Send after SendEOF succeeds
 }
@@ -82,6 +84,9 @@ var errEmptyBuffer = fmt.Errorf("pipe: Receive with an empty buffer: %w", io.Err
 
 func (e *pipeEnd) Receive(ctx context.Context, p []byte) (int, error) {
 	h := e.in
+	if len(p) == 0 && e.f.emptyPlainErr {
+		return 0, errors.New("pipe: Receive with an empty buffer")
+	}
 	if len(p) == 0 && !e.f.emptyBlocks {
 		return 0, errEmptyBuffer
 	}
