@@ -34,16 +34,20 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bin = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	if code == 0 {
-		// Every process was waited for, so no goroutine of os/exec is left.
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	// Every process is waited for, so no goroutine of os/exec is left.
+	goleak.VerifyTestMain(removeAfter{m, dir})
+}
+
+// removeAfter runs the tests, then removes the folder of built programs,
+// before goleak looks for goroutines left behind.
+type removeAfter struct {
+	m   *testing.M
+	dir string
+}
+
+func (r removeAfter) Run() int {
+	defer os.RemoveAll(r.dir)
+	return r.m.Run()
 }
 
 func program(name string) string { return filepath.Join(bin, name) }
