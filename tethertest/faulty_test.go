@@ -138,7 +138,12 @@ func TestFaultsAsAHandlerSeesThem(t *testing.T) {
 					}
 				}
 				err := taskgroup.Run(t.Context(), func(ctx context.Context, g *taskgroup.Group) error {
+					// The client records its end only after the handler's,
+					// since a fault that breaks the connection may reach the
+					// client before the handler's Receive returns.
+					handlerDone := make(chan struct{})
 					g.Go(func(ctx context.Context) error {
+						defer close(handlerDone)
 						c, err := l.Accept(ctx)
 						if err != nil {
 							return err
@@ -158,6 +163,7 @@ func TestFaultsAsAHandlerSeesThem(t *testing.T) {
 					// and then SendEOF fails, as it would on a socket.
 					_ = c.SendEOF(ctx)
 					_, err = c.Receive(ctx, make([]byte, 1))
+					<-handlerDone
 					j.add("client %s", errName(err))
 					return nil
 				})
