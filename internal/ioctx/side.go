@@ -40,19 +40,20 @@ var aLongTimeAgo = time.Unix(1, 0)
 // the caller owns the deadline the Side was given; nobody else may set it.
 //
 // Cost: Watch does nothing when ctx.Done() is nil. Otherwise the first
-// call with a context registers a context.AfterFunc (a few allocations);
-// later calls with the same context reuse it and allocate nothing.
+// call with a context registers a function with it, and later calls with
+// the same context reuse that registration and allocate nothing. A context
+// with an AfterFunc method (a cancel scope's, a task's) takes the function
+// itself, which costs two small allocations and runs it on the goroutine
+// that cancels; any other goes through context.AfterFunc, which costs a
+// derived context and a goroutine when it fires.
 type Side struct {
 	busy   busy.Guard
 	closed *atomic.Bool // the owner's closed flag, shared by its Sides
 	// setDeadline is the conn's SetReadDeadline, SetWriteDeadline, or a
 	// listener's SetDeadline.
 	setDeadline func(time.Time) error
-	// abort runs in its own goroutine once the watched context is done.
-	// It sets a deadline in the past, which makes a blocked call return,
-	// and then says so on pending (Done), which each registration counts
-	// (Add): a WaitGroup costs nothing per Side, where a channel would
-	// cost an allocation on every socket.
+	// abort runs once the watched context is done (see [Side.abort]);
+	// it is d.abort, made on the first Watch, and kept.
 	abort   func()
 	pending sync.WaitGroup
 	// The registration of abort with the context of the last call, which
@@ -67,10 +68,24 @@ type Side struct {
 func (d *Side) Init(closed *atomic.Bool, setDeadline func(time.Time) error) {
 	d.closed = closed
 	d.setDeadline = setDeadline
-	d.abort = func() {
-		d.setDeadline(aLongTimeAgo)
-		d.pending.Done()
-	}
+}
+
+// abortCall runs once the watched context is done: on a goroutine of its
+// own (context.AfterFunc's), or on the one that cancelled the context
+// (an AfterFunc method's). It sets a deadline in the past, which makes a
+// blocked call return, and then says so on pending (Done), which each
+// registration counts (Add): a WaitGroup costs nothing per Side, where a
+// channel would cost an allocation on every socket. It never blocks.
+func (d *Side) abortCall() {
+	d.setDeadline(aLongTimeAgo)
+	d.pending.Done()
+}
+
+// afterFuncer is a context that runs a function once it is done, as
+// package context's propagateCancel knows it: a cancel scope's context is
+// one.
+type afterFuncer interface {
+	AfterFunc(f func()) (stop func() bool)
 }
 
 // Acquire claims the Side for one call and reports whether it could. When
@@ -124,8 +139,18 @@ func (d *Side) Watch(ctx context.Context) {
 	if ctx.Done() == nil { // never done: nothing to watch, nothing to pay
 		return
 	}
+	if d.abort == nil {
+		d.abort = d.abortCall
+	}
 	d.pending.Add(1)
-	d.watched, d.stop = ctx, context.AfterFunc(ctx, d.abort)
+	d.watched = ctx
+	if af, ok := ctx.(afterFuncer); ok {
+		// Straight to the context's own list: no derived context, no
+		// goroutine when it fires.
+		d.stop = af.AfterFunc(d.abort)
+	} else {
+		d.stop = context.AfterFunc(ctx, d.abort)
+	}
 }
 
 // unwatch drops the registration, and reports whether abort ran. stop

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tether-go/tether/cancel"
 	"github.com/tether-go/tether/internal/ioctx"
 )
 
@@ -131,5 +132,72 @@ func TestSideAfterClose(t *testing.T) {
 	cancelFn() // no registration left: no deadline set
 	if got := d.get(); len(got) != 0 {
 		t.Errorf("deadlines set after AfterClose and cancel = %v, want none", got)
+	}
+}
+
+// TestSideScopeContext: a context with an AfterFunc method (a cancel
+// scope's) takes the abort itself, which runs on the cancelling goroutine:
+// the past deadline is set when Cancel returns, and the registration is
+// dropped when the Side moves to another context.
+func TestSideScopeContext(t *testing.T) {
+	s, _, d := newSide()
+	scope, ctx := cancel.Open(context.Background())
+	defer scope.Close(nil)
+	s.Acquire()
+	s.Watch(ctx)
+	scope.Cancel()
+	if got := d.get(); len(got) != 1 || got[0].IsZero() {
+		t.Fatalf("deadlines set when Cancel returned = %v, want one past deadline", got)
+	}
+	if !s.Finish(ctx, os.ErrDeadlineExceeded) {
+		t.Fatal("Finish = false, want true: the call was cancelled")
+	}
+	s.Release()
+	if got := d.get(); len(got) != 2 || !got[1].IsZero() {
+		t.Fatalf("deadlines set = %v, want a past one, then the zero one", got)
+	}
+}
+
+// countingCtx is a context with an AfterFunc method that counts its
+// registrations and their stops.
+type countingCtx struct {
+	context.Context
+	registered, stopped atomic.Int32
+}
+
+func (c *countingCtx) AfterFunc(f func()) func() bool {
+	c.registered.Add(1)
+	stop := context.AfterFunc(c.Context, f)
+	return func() bool {
+		c.stopped.Add(1)
+		return stop()
+	}
+}
+
+// TestSideAfterFuncMethod: Watch registers through the context's
+// AfterFunc method once for calls that share the context, and stops that
+// registration when a call comes with another context; a reused
+// registration allocates nothing.
+func TestSideAfterFuncMethod(t *testing.T) {
+	s, _, _ := newSide()
+	parent, cancelFn := context.WithCancel(context.Background())
+	defer cancelFn()
+	ctx := &countingCtx{Context: parent}
+	call := func(ctx context.Context) {
+		s.Acquire()
+		s.Watch(ctx)
+		s.Finish(ctx, nil)
+		s.Release()
+	}
+	call(ctx)
+	if allocs := testing.AllocsPerRun(100, func() { call(ctx) }); allocs != 0 {
+		t.Errorf("calls with a reused ctx allocate %v times, want 0", allocs)
+	}
+	if got := ctx.registered.Load(); got != 1 {
+		t.Errorf("AfterFunc called %d times, want 1", got)
+	}
+	call(context.Background())
+	if got := ctx.stopped.Load(); got != 1 {
+		t.Errorf("stop called %d times after a call with another ctx, want 1", got)
 	}
 }
