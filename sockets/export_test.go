@@ -19,8 +19,8 @@ func AttemptOrder(addrs []netip.Addr) []netip.Addr {
 
 // NetConnForBench returns the connection under the stream, for a plain
 // peer in benchmarks.
-func (s *SocketStream) NetConnForBench() net.Conn { return s.tc }
+func (s *SocketStream) NetConnForBench() net.Conn { return s.c() }
 
 // NetConnForBench returns the connection under the stream, for a plain
 // peer in benchmarks.
-func (s *UnixStream) NetConnForBench() net.Conn { return s.uc }
+func (s *UnixStream) NetConnForBench() net.Conn { return s.c() }

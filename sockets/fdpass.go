@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"strconv"
 	"syscall"
 
-	"github.com/tether-go/tether/cancel"
-	"github.com/tether-go/tether/streams"
 	"golang.org/x/sys/unix"
 )
 
@@ -53,31 +50,18 @@ func (s *UnixStream) SendFDs(ctx context.Context, msg []byte, files ...*os.File)
 	defer runtime.KeepAlive(files) // no finalizer closes a file meanwhile
 	oob := unix.UnixRights(fds...)
 
-	if !s.send.Acquire() {
-		return s.refused()
-	}
-	defer s.send.Release()
-	if s.eofSent.Load() {
-		return fmt.Errorf("sockets: SendFDs after SendEOF: %w", streams.ErrClosed)
-	}
-	if err := cancel.Checkpoint(ctx); err != nil {
+	if err := s.core.BeginSend(ctx); err != nil {
 		return err
 	}
-	s.send.Watch(ctx)
+	defer s.core.ReleaseSend()
 	// On a stream, sendmsg may send part of msg (the descriptors go with
 	// the first byte); Write sends the rest.
-	n, _, err := s.uc.WriteMsgUnix(msg, oob, nil)
+	uc := s.unixConn()
+	n, _, err := uc.WriteMsgUnix(msg, oob, nil)
 	if err == nil && n < len(msg) {
-		_, err = s.uc.Write(msg[n:])
+		_, err = uc.Write(msg[n:])
 	}
-	cancelled := s.send.Finish(ctx, err)
-	switch {
-	case err == nil:
-		return nil
-	case cancelled:
-		return cancel.Checkpoint(ctx)
-	}
-	return s.sendError(err)
+	return s.core.EndSend(ctx, err)
 }
 
 // ReceiveFDs receives a message of at most msgLen bytes (at least one) and
@@ -106,24 +90,17 @@ func (s *UnixStream) ReceiveFDs(ctx context.Context, msgLen, maxFDs int) ([]byte
 	if maxFDs < 1 || maxFDs > MaxFDs {
 		return nil, nil, fmt.Errorf("sockets: ReceiveFDs: maxFDs %d is out of range 1 to %d", maxFDs, MaxFDs)
 	}
-	if !s.recv.Acquire() {
-		return nil, nil, s.refused()
-	}
-	defer s.recv.Release()
-	if err := s.pending; err != nil {
-		s.pending = nil
-		return nil, nil, s.recvError(err)
-	}
-	if err := cancel.Checkpoint(ctx); err != nil {
-		return nil, nil, err
-	}
 	buf := make([]byte, msgLen)
 	oob := make([]byte, unix.CmsgSpace(maxFDs*4))
-	s.recv.Watch(ctx)
-	n, oobn, flags, _, err := s.uc.ReadMsgUnix(buf, oob)
-	cancelled := s.recv.Finish(ctx, err)
-	n, oobn = max(n, 0), max(oobn, 0) // the syscall's -1 on some errors
-	fds, perr := parseRights(oob[:oobn])
+	if err := s.core.BeginReceive(ctx); err != nil {
+		return nil, nil, err
+	}
+	defer s.core.ReleaseReceive()
+	n, oobn, flags, _, err := s.unixConn().ReadMsgUnix(buf, oob)
+	// Bytes that came are returned (an error with them waits for the next
+	// call); no bytes is the end of the stream, ctx's error, or err.
+	n, err = s.core.EndReceive(ctx, max(n, 0), err) // the syscall's -1 on some errors
+	fds, perr := parseRights(oob[:max(oobn, 0)])
 	switch {
 	case perr != nil:
 		closeFDs(fds)
@@ -131,20 +108,9 @@ func (s *UnixStream) ReceiveFDs(ctx context.Context, msgLen, maxFDs int) ([]byte
 	case flags&unix.MSG_CTRUNC != 0:
 		closeFDs(fds)
 		return buf[:n], nil, fmt.Errorf("sockets: ReceiveFDs: more than %d descriptors came with the message; the %d that fit were closed, the rest discarded by the system (MSG_CTRUNC)", maxFDs, len(fds))
-	case n == 0:
+	case err != nil:
 		closeFDs(fds) // none can come without a byte; be safe anyway
-		if cancelled {
-			return nil, nil, cancel.Checkpoint(ctx)
-		}
-		if err == nil {
-			err = io.EOF // recvmsg said 0: the peer closed
-		}
-		return nil, nil, s.recvError(err)
-	}
-	// Bytes arrived: they are returned, and an error that came with them
-	// (or a cancellation that raced them) waits for the next call.
-	if err != nil && !cancelled {
-		s.pending = err
+		return nil, nil, err
 	}
 	files := make([]*os.File, len(fds))
 	for i, fd := range fds {

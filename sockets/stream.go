@@ -24,14 +24,13 @@ import (
 // context.AfterFunc's goroutine and two deadline changes cost.
 type SocketStream struct {
 	conn
-	tc *net.TCPConn
 }
 
 var _ streams.ByteStream = (*SocketStream)(nil)
 
 func newSocketStream(c *net.TCPConn) *SocketStream {
-	s := &SocketStream{tc: c}
-	s.init(c)
+	s := &SocketStream{}
+	s.core.Init(c)
 	return s
 }
 
@@ -44,7 +43,7 @@ func newSocketStream(c *net.TCPConn) *SocketStream {
 // Close from another goroutine wakes it with [streams.ErrClosed]. An empty
 // p is an error wrapping io.ErrShortBuffer.
 func (s *SocketStream) Receive(ctx context.Context, p []byte) (int, error) {
-	return s.receive(ctx, p)
+	return s.core.Receive(ctx, p)
 }
 
 // Send writes all of p; see [streams.ByteSender]. When ctx is done first,
@@ -54,23 +53,23 @@ func (s *SocketStream) Receive(ctx context.Context, p []byte) (int, error) {
 // away is an error matching [streams.ErrBroken] and the OS error
 // (syscall.EPIPE, syscall.ECONNRESET). Send after SendEOF is ErrClosed.
 func (s *SocketStream) Send(ctx context.Context, p []byte) error {
-	return s.sendAll(ctx, p)
+	return s.core.Send(ctx, p)
 }
 
 // SendEOF half-closes the connection (shutdown(SHUT_WR)): the peer
 // receives the end of the stream, and this side can go on receiving. It
 // does not block; calling it again does nothing.
-func (s *SocketStream) SendEOF(ctx context.Context) error { return s.sendEOF(ctx) }
+func (s *SocketStream) SendEOF(ctx context.Context) error { return s.core.SendEOF(ctx) }
 
 // Close closes the connection, waking any blocked Receive or Send with
 // [streams.ErrClosed]. Calling it again does nothing and returns nil.
-func (s *SocketStream) Close() error { return s.close() }
+func (s *SocketStream) Close() error { return s.core.Close() }
 
 // LocalAddr returns the local address, a *net.TCPAddr.
-func (s *SocketStream) LocalAddr() net.Addr { return s.tc.LocalAddr() }
+func (s *SocketStream) LocalAddr() net.Addr { return s.c().LocalAddr() }
 
 // RemoteAddr returns the peer's address, a *net.TCPAddr.
-func (s *SocketStream) RemoteAddr() net.Addr { return s.tc.RemoteAddr() }
+func (s *SocketStream) RemoteAddr() net.Addr { return s.c().RemoteAddr() }
 
 // Attribute answers [LocalAddr], [RemoteAddr], [LocalPort], [RemotePort],
 // [Family] and [RawConn]; see [streams.Extra].
@@ -83,38 +82,40 @@ func (s *SocketStream) Attribute(key any) (any, bool) { return s.attribute(key) 
 // is not usable.
 type UnixStream struct {
 	conn
-	uc *net.UnixConn
 }
 
 var _ streams.ByteStream = (*UnixStream)(nil)
 
 func newUnixStream(c *net.UnixConn) *UnixStream {
-	s := &UnixStream{uc: c}
-	s.init(c)
+	s := &UnixStream{}
+	s.core.Init(c)
 	return s
 }
 
 // Receive reads at least one byte into p, as [SocketStream.Receive] does.
 func (s *UnixStream) Receive(ctx context.Context, p []byte) (int, error) {
-	return s.receive(ctx, p)
+	return s.core.Receive(ctx, p)
 }
 
 // Send writes all of p, as [SocketStream.Send] does.
-func (s *UnixStream) Send(ctx context.Context, p []byte) error { return s.sendAll(ctx, p) }
+func (s *UnixStream) Send(ctx context.Context, p []byte) error { return s.core.Send(ctx, p) }
 
 // SendEOF half-closes the connection, as [SocketStream.SendEOF] does.
-func (s *UnixStream) SendEOF(ctx context.Context) error { return s.sendEOF(ctx) }
+func (s *UnixStream) SendEOF(ctx context.Context) error { return s.core.SendEOF(ctx) }
 
 // Close closes the connection, waking any blocked call with
 // [streams.ErrClosed]. Calling it again does nothing and returns nil.
-func (s *UnixStream) Close() error { return s.close() }
+func (s *UnixStream) Close() error { return s.core.Close() }
 
 // LocalAddr returns the local address, a *net.UnixAddr.
-func (s *UnixStream) LocalAddr() net.Addr { return s.uc.LocalAddr() }
+func (s *UnixStream) LocalAddr() net.Addr { return s.c().LocalAddr() }
 
 // RemoteAddr returns the peer's address, a *net.UnixAddr.
-func (s *UnixStream) RemoteAddr() net.Addr { return s.uc.RemoteAddr() }
+func (s *UnixStream) RemoteAddr() net.Addr { return s.c().RemoteAddr() }
 
 // Attribute answers [LocalAddr], [RemoteAddr], [Family] and [RawConn];
 // see [streams.Extra].
 func (s *UnixStream) Attribute(key any) (any, bool) { return s.attribute(key) }
+
+// unixConn returns the connection under the stream.
+func (s *UnixStream) unixConn() *net.UnixConn { return s.c().(*net.UnixConn) }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tether-go/tether/cancel"
 	"github.com/tether-go/tether/internal/busy"
+	"github.com/tether-go/tether/internal/streamerr"
 )
 
 // minBufferedRead is the smallest buffer a [Buffered] receives into.
@@ -18,7 +19,7 @@ const minBufferedRead = 4096
 
 // errEmptyReceive is what Receive returns when it is given an empty buffer:
 // it could never return at least one byte.
-var errEmptyReceive = fmt.Errorf("streams: Receive with an empty buffer: %w", io.ErrShortBuffer)
+var errEmptyReceive = streamerr.EmptyReceive
 
 // errBufferedBusy is what a receive call of a [Buffered] returns while
 // another one runs.

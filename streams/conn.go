@@ -2,13 +2,8 @@ package streams
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"net"
-	"sync/atomic"
 
-	"github.com/tether-go/tether/cancel"
 	"github.com/tether-go/tether/internal/ioctx"
 )
 
@@ -28,12 +23,7 @@ import (
 // each time pays for it once. The registration lasts until a call with
 // another context, the end of the context, or Close.
 type ConnStream struct {
-	c       net.Conn
-	closed  atomic.Bool
-	eofSent atomic.Bool
-	recv    ioctx.Side
-	send    ioctx.Side
-	pending error // a Read error that came with data; owned by the Receive in progress
+	core ioctx.Conn
 }
 
 var _ ByteStream = (*ConnStream)(nil)
@@ -44,27 +34,26 @@ func FromConn(c net.Conn) *ConnStream {
 	if c == nil {
 		panic("streams: FromConn with a nil net.Conn")
 	}
-	s := &ConnStream{c: c}
-	s.recv.Init(&s.closed, c.SetReadDeadline)
-	s.send.Init(&s.closed, c.SetWriteDeadline)
+	s := &ConnStream{}
+	s.core.Init(c)
 	return s
 }
 
 // NetConn returns the connection under the stream, for what the stream
 // does not offer (its addresses, socket options). Reading, writing or
 // setting deadlines on it while the stream is in use breaks the stream.
-func (s *ConnStream) NetConn() net.Conn { return s.c }
+func (s *ConnStream) NetConn() net.Conn { return s.core.NetConn() }
 
 // Unwrap returns the connection under the stream, as NetConn does, so
 // that [Extra] asks it for the attributes the stream does not answer (a
 // net.Conn that implements [Attributer]).
-func (s *ConnStream) Unwrap() net.Conn { return s.c }
+func (s *ConnStream) Unwrap() net.Conn { return s.core.NetConn() }
 
 // LocalAddr returns the connection's local address.
-func (s *ConnStream) LocalAddr() net.Addr { return s.c.LocalAddr() }
+func (s *ConnStream) LocalAddr() net.Addr { return s.core.NetConn().LocalAddr() }
 
 // RemoteAddr returns the connection's remote address.
-func (s *ConnStream) RemoteAddr() net.Addr { return s.c.RemoteAddr() }
+func (s *ConnStream) RemoteAddr() net.Addr { return s.core.NetConn().RemoteAddr() }
 
 // Attribute answers [LocalAddr] and [RemoteAddr] from the connection,
 // when it has them (a nil address is not an answer); see [Extra].
@@ -72,9 +61,9 @@ func (s *ConnStream) Attribute(key any) (any, bool) {
 	var a net.Addr
 	switch key {
 	case LocalAddr:
-		a = s.c.LocalAddr()
+		a = s.core.NetConn().LocalAddr()
 	case RemoteAddr:
-		a = s.c.RemoteAddr()
+		a = s.core.NetConn().RemoteAddr()
 	default:
 		return nil, false
 	}
@@ -89,36 +78,7 @@ func (s *ConnStream) Attribute(key any) (any, bool) {
 // reset is an error that matches both [ErrBroken] and the OS error. An
 // empty p is an error (wrapping io.ErrShortBuffer).
 func (s *ConnStream) Receive(ctx context.Context, p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, errEmptyReceive
-	}
-	if !s.recv.Acquire() {
-		return 0, s.refused()
-	}
-	defer s.recv.Release()
-	if err := s.pending; err != nil {
-		s.pending = nil
-		return 0, s.recvError(err)
-	}
-	if err := cancel.Checkpoint(ctx); err != nil {
-		return 0, err
-	}
-	s.recv.Watch(ctx)
-	n, err := s.c.Read(p)
-	for n == 0 && err == nil { // allowed by io.Reader, if discouraged
-		n, err = s.c.Read(p)
-	}
-	if s.recv.Finish(ctx, err) {
-		if n > 0 {
-			return n, nil
-		}
-		return 0, cancel.Checkpoint(ctx)
-	}
-	if n > 0 {
-		s.pending = err // returned by the next call, if not nil
-		return n, nil
-	}
-	return 0, s.recvError(err)
+	return s.core.Receive(ctx, p)
 }
 
 // Send writes all of p to the connection; see [ByteSender]. When ctx is
@@ -130,29 +90,7 @@ func (s *ConnStream) Receive(ctx context.Context, p []byte) (int, error) {
 // connection or went away is an error that matches both [ErrBroken] and
 // the OS error. Send after SendEOF returns ErrClosed.
 func (s *ConnStream) Send(ctx context.Context, p []byte) error {
-	if !s.send.Acquire() {
-		return s.refused()
-	}
-	defer s.send.Release()
-	if s.eofSent.Load() {
-		return ErrClosed
-	}
-	if err := cancel.Checkpoint(ctx); err != nil {
-		return err
-	}
-	if len(p) == 0 {
-		return nil
-	}
-	s.send.Watch(ctx)
-	_, err := s.c.Write(p)
-	cancelled := s.send.Finish(ctx, err)
-	if err == nil {
-		return nil
-	}
-	if cancelled {
-		return cancel.Checkpoint(ctx)
-	}
-	return s.sendError(err)
+	return s.core.Send(ctx, p)
 }
 
 // SendEOF half-closes the connection with its CloseWrite method (TCP and
@@ -162,70 +100,12 @@ func (s *ConnStream) Send(ctx context.Context, p []byte) error {
 // stream is unchanged. Calling SendEOF again does nothing. It does not
 // block; when ctx is already done it returns a cancellation error.
 func (s *ConnStream) SendEOF(ctx context.Context) error {
-	if !s.send.Acquire() {
-		return s.refused()
-	}
-	defer s.send.Release()
-	if s.eofSent.Load() {
-		return nil
-	}
-	if err := cancel.Checkpoint(ctx); err != nil {
-		return err
-	}
-	cw, ok := s.c.(interface{ CloseWrite() error })
-	if !ok {
-		return fmt.Errorf("streams: SendEOF: %T cannot half-close: %w", s.c, errors.ErrUnsupported)
-	}
-	if err := cw.CloseWrite(); err != nil {
-		return s.sendError(err)
-	}
-	s.eofSent.Store(true)
-	return nil
+	return s.core.SendEOF(ctx)
 }
 
 // Close closes the connection, which wakes any blocked Receive or Send
 // with [ErrClosed], and returns its error. Calling Close again does nothing
 // and returns nil.
 func (s *ConnStream) Close() error {
-	if s.closed.Swap(true) {
-		return nil
-	}
-	err := s.c.Close()
-	s.recv.AfterClose()
-	s.send.AfterClose()
-	return err
-}
-
-// refused is the error of a call that could not claim its direction.
-func (s *ConnStream) refused() error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	return ErrBusy
-}
-
-func (s *ConnStream) recvError(err error) error {
-	switch {
-	case s.closed.Load():
-		return ErrClosed
-	case errors.Is(err, io.EOF):
-		return ErrEndOfStream
-	case errors.Is(err, net.ErrClosed), errors.Is(err, io.ErrClosedPipe):
-		// Closed underneath the stream.
-		return ErrClosed
-	case ioctx.IsBroken(err):
-		return fmt.Errorf("%w: %w", ErrBroken, err)
-	}
-	return err
-}
-
-func (s *ConnStream) sendError(err error) error {
-	switch {
-	case s.closed.Load(), errors.Is(err, net.ErrClosed):
-		return ErrClosed
-	case ioctx.IsBroken(err), errors.Is(err, io.ErrClosedPipe):
-		// net.Pipe says ErrClosedPipe when the other end is closed.
-		return fmt.Errorf("%w: %w", ErrBroken, err)
-	}
-	return err
+	return s.core.Close()
 }
