@@ -4,20 +4,24 @@
 // connection beside a bare goroutine-per-connection net server measured
 // the same way, and the time from cancel to Serve returning.
 //
-// Both ends of every connection live in this process: the clients cost
-// the same in both runs, and are counted in both. It stops by itself
+// Each server is measured in a fresh process of its own (the program
+// runs itself with -only), with both ends of every connection in that
+// process: the clients cost the same in both runs, and are counted in
+// both. It stops by itself
 // (every step is bounded by -timeout) and checks that no goroutine is
 // left.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -37,50 +41,92 @@ var memProfile = flag.String("memprofile", "", "write a heap profile of the teth
 func main() {
 	n := flag.Int("n", 9000, "concurrent connections")
 	timeout := flag.Duration("timeout", 2*time.Minute, "bound on the whole run")
+	only := flag.String("only", "", "measure one server (tether or net) in this process, and print the result as JSON")
 	flag.Parse()
 	if *memProfile != "" {
 		runtime.MemProfileRate = 1 // every allocation, for exact figures
 	}
-	if err := run(*n, *timeout); err != nil {
+	var err error
+	if *only != "" {
+		err = measureOne(*only, *n, *timeout)
+	} else {
+		err = run(*n, *timeout)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
 }
 
+// run measures each server in a process of its own, one after the other:
+// in one process the second would be measured in the first's leftovers
+// (the runtime keeps every goroutine descriptor it ever made, and reuses
+// them), and look cheaper than it is.
 func run(n int, timeout time.Duration) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var results [2]result
+	for i, which := range []string{"tether", "net"} {
+		args := []string{"-only", which, "-n", strconv.Itoa(n), "-timeout", timeout.String()}
+		if which == "tether" && *memProfile != "" {
+			args = append(args, "-memprofile", *memProfile)
+		}
+		cmd := exec.Command(self, args...)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("%s: %w", which, err)
+		}
+		if err := json.Unmarshal(out, &results[i]); err != nil {
+			return fmt.Errorf("%s: reading its result %q: %w", which, out, err)
+		}
+	}
+	tether, bare := results[0], results[1]
+	fmt.Printf("connections: %d (both ends in one process, a fresh one for each server)\n", tether.N)
+	fmt.Printf("%-34s %12s %12s\n", "", "tether", "net")
+	fmt.Printf("%-34s %12.0f %12.0f   ratio %.2fx (target <= 1.10x)\n", "bytes per idle connection",
+		tether.PerConn, bare.PerConn, tether.PerConn/bare.PerConn)
+	fmt.Printf("%-34s %12.0f %12.0f\n", "  of which heap", tether.Heap, bare.Heap)
+	fmt.Printf("%-34s %12.0f %12.0f\n", "  of which goroutine stacks", tether.Stack, bare.Stack)
+	fmt.Printf("%-34s %12v %12v   (target < 1s)\n", "cancel to Serve returning", tether.Shutdown.Round(time.Microsecond), bare.Shutdown.Round(time.Microsecond))
+	fmt.Println("goroutines left: none")
+	return nil
+}
+
+// measureOne measures one server in this process, checks that no
+// goroutine is left, and prints the result as JSON.
+func measureOne(which string, n int, timeout time.Duration) error {
 	limit, err := raiseFileLimit()
 	if err != nil {
 		return err
 	}
 	if need := uint64(2*n + 200); limit < need {
 		fewer := int(limit-200) / 2
-		fmt.Printf("the descriptor limit is %d: %d connections need %d; using %d\n", limit, n, need, fewer)
+		fmt.Fprintf(os.Stderr, "the descriptor limit is %d: %d connections need %d; using %d\n", limit, n, need, fewer)
 		n = fewer
 	}
 	ctx, cancelFn := context.WithTimeout(context.Background(), timeout)
 	defer cancelFn()
 	base := runtime.NumGoroutine()
-
-	tether, err := measureTether(ctx, n)
-	if err != nil {
-		return fmt.Errorf("tether: %w", err)
+	var r result
+	switch which {
+	case "tether":
+		r, err = measureTether(ctx, n)
+	case "net":
+		r, err = measureBare(ctx, n)
+	default:
+		err = fmt.Errorf("-only %q: want tether or net", which)
 	}
-	bare, err := measureBare(ctx, n)
 	if err != nil {
-		return fmt.Errorf("bare net: %w", err)
+		return err
 	}
-	fmt.Printf("connections: %d (both ends in this process, RLIMIT_NOFILE %d)\n", n, limit)
-	fmt.Printf("%-34s %12s %12s\n", "", "tether", "net")
-	fmt.Printf("%-34s %12.0f %12.0f   ratio %.2fx (target <= 1.10x)\n", "bytes per idle connection",
-		tether.perConn, bare.perConn, tether.perConn/bare.perConn)
-	fmt.Printf("%-34s %12.0f %12.0f\n", "  of which heap", tether.heap, bare.heap)
-	fmt.Printf("%-34s %12.0f %12.0f\n", "  of which goroutine stacks", tether.stack, bare.stack)
-	fmt.Printf("%-34s %12v %12v   (target < 1s)\n", "cancel to Serve returning", tether.shutdown.Round(time.Microsecond), bare.shutdown.Round(time.Microsecond))
 	if err := goroutinesBack(base); err != nil {
 		return err
 	}
-	fmt.Println("goroutines left: none")
-	return nil
+	r.N = n
+	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
 // raiseFileLimit raises the soft RLIMIT_NOFILE to the hard one and
@@ -98,10 +144,11 @@ func raiseFileLimit() (uint64, error) {
 }
 
 type result struct {
-	perConn  float64       // bytes of Go memory per connection, both ends
-	heap     float64       // of which heap objects
-	stack    float64       // and goroutine stacks
-	shutdown time.Duration // from cancel (or Close) to the server returning
+	N        int           // connections
+	PerConn  float64       // bytes of Go memory per connection, both ends
+	Heap     float64       // of which heap objects
+	Stack    float64       // and goroutine stacks
+	Shutdown time.Duration // from cancel (or Close) to the server returning
 }
 
 // memory is the Go memory in use after a full collection.
@@ -154,10 +201,10 @@ func closeAll(conns []net.Conn) {
 
 func perConn(before, after memory, n int, took time.Duration) result {
 	return result{
-		perConn:  (float64(after.total()) - float64(before.total())) / float64(n),
-		heap:     (float64(after.heap) - float64(before.heap)) / float64(n),
-		stack:    (float64(after.stack) - float64(before.stack)) / float64(n),
-		shutdown: took,
+		PerConn:  (float64(after.total()) - float64(before.total())) / float64(n),
+		Heap:     (float64(after.heap) - float64(before.heap)) / float64(n),
+		Stack:    (float64(after.stack) - float64(before.stack)) / float64(n),
+		Shutdown: took,
 	}
 }
 
