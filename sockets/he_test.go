@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http/httptrace"
 	"net/netip"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -131,6 +133,72 @@ func TestHappyEyeballsSystemLocalhost(t *testing.T) {
 	s.Close()
 	if c := <-accepted; c != nil {
 		c.Close()
+	}
+}
+
+// TestHappyEyeballsLocalhostOneLookup: a *net.Resolver is asked once for
+// a localhost name (RFC 6761 §6.3), both families in one lookup, and twice
+// for any other name, AAAA and A in parallel. httptrace's DNSStart counts
+// the lookups. The resolver has no DNS server, so nothing leaves the
+// machine: only the hosts file answers.
+func TestHappyEyeballsLocalhostOneLookup(t *testing.T) {
+	noDNS := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
+		return nil, errors.New("no DNS server in this test")
+	}}
+	l, err := sockets.ListenTCP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	tests := []struct {
+		name     string
+		host     string
+		lookups  int32
+		connects bool // the hosts file names it; the others go to the absent DNS
+	}{
+		{"localhost", "localhost", 1, true},
+		{"upper case", "LocalHost", 1, true},
+		{"the root's dot", "localhost.", 1, false}, // Go's resolver asks DNS
+		{"a name under localhost", "app.localhost", 1, false},
+		{"a name ending in localhost", "notlocalhost", 2, false},
+		{"a name under localhost.example", "localhost.example", 2, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var lookups atomic.Int32
+			ctx := httptrace.WithClientTrace(t.Context(), &httptrace.ClientTrace{
+				DNSStart: func(httptrace.DNSStartInfo) { lookups.Add(1) },
+			})
+			s, err := sockets.ConnectTCP(ctx, tt.host, l.Port(), sockets.Resolver(noDNS))
+			if err == nil {
+				s.Close()
+			}
+			if got := lookups.Load(); got != tt.lookups {
+				t.Errorf("ConnectTCP(%q) made %d lookups, want %d", tt.host, got, tt.lookups)
+			}
+			if tt.connects && err != nil {
+				t.Errorf("ConnectTCP(%q) = %v, want a connection", tt.host, err)
+			}
+		})
+	}
+}
+
+// TestHappyEyeballsLocalhostOtherResolver: a HostResolver that is not a
+// *net.Resolver is asked for AAAA and A, as HostResolver's doc says, even
+// for "localhost".
+func TestHappyEyeballsLocalhostOtherResolver(t *testing.T) {
+	l := listenTCP4(t)
+	r := localhost()
+	s, err := sockets.ConnectTCP(t.Context(), "localhost", l.Port(), sockets.Resolver(r))
+	if err != nil {
+		t.Fatalf("ConnectTCP: %v", err)
+	}
+	s.Close()
+	r.mu.Lock()
+	asked := slices.Sorted(slices.Values(r.asked))
+	r.mu.Unlock()
+	if want := []string{"ip4 localhost", "ip6 localhost"}; !slices.Equal(asked, want) {
+		t.Errorf("the resolver was asked %q, want %q", asked, want)
 	}
 }
 
