@@ -10,6 +10,7 @@ import (
 	"net"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/tether-go/tether/cancel"
 	"github.com/tether-go/tether/internal/ioctx"
@@ -65,9 +66,16 @@ type dgram struct {
 
 func (d *dgram) init(c net.Conn, sc syscall.Conn, family int) {
 	d.c, d.sc, d.family = c, sc, family
-	d.recv.Init(&d.closed, c.SetReadDeadline)
-	d.send.Init(&d.closed, c.SetWriteDeadline)
+	d.recv.Init((*dgramOwner)(d), false)
+	d.send.Init((*dgramOwner)(d), true)
 }
+
+// dgramOwner is a dgram as its Sides' [ioctx.Owner].
+type dgramOwner dgram
+
+func (o *dgramOwner) Closed() bool                       { return o.closed.Load() }
+func (o *dgramOwner) SetReadDeadline(t time.Time) error  { return o.c.SetReadDeadline(t) }
+func (o *dgramOwner) SetWriteDeadline(t time.Time) error { return o.c.SetWriteDeadline(t) }
 
 // begin claims side for one call under ctx, or says why it cannot: the
 // socket is closed, another call holds the side, or ctx is done. After a

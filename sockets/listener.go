@@ -33,12 +33,22 @@ type acceptor struct {
 	sc     syscall.Conn
 	closed atomic.Bool
 	side   ioctx.Side
+	// setDeadline is the listener's SetDeadline.
+	setDeadline func(time.Time) error
 }
 
 func (a *acceptor) init(l net.Listener, sc syscall.Conn, setDeadline func(time.Time) error) {
-	a.l, a.sc = l, sc
-	a.side.Init(&a.closed, setDeadline)
+	a.l, a.sc, a.setDeadline = l, sc, setDeadline
+	a.side.Init((*acceptorOwner)(a), false)
 }
+
+// acceptorOwner is an acceptor as its Side's [ioctx.Owner]: Accept is
+// its only call, a read.
+type acceptorOwner acceptor
+
+func (o *acceptorOwner) Closed() bool                       { return o.closed.Load() }
+func (o *acceptorOwner) SetReadDeadline(t time.Time) error  { return o.setDeadline(t) }
+func (o *acceptorOwner) SetWriteDeadline(t time.Time) error { return o.setDeadline(t) }
 
 // accept waits for a connection; see MultiListener.Accept.
 func (a *acceptor) accept(ctx context.Context) (net.Conn, error) {

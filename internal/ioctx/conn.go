@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync/atomic"
+	"time"
 
 	"github.com/tether-go/tether/cancel"
 	"github.com/tether-go/tether/internal/streamerr"
@@ -33,9 +34,17 @@ type Conn struct {
 // Init sets the Conn up around c, which it owns from now on.
 func (s *Conn) Init(c net.Conn) {
 	s.c = c
-	s.recv.Init(&s.closed, c.SetReadDeadline)
-	s.send.Init(&s.closed, c.SetWriteDeadline)
+	s.recv.Init((*connOwner)(s), false)
+	s.send.Init((*connOwner)(s), true)
 }
+
+// connOwner is a Conn as its Sides' [Owner]; a type of its own, so that
+// these methods are not the Conn's.
+type connOwner Conn
+
+func (o *connOwner) Closed() bool                       { return o.closed.Load() }
+func (o *connOwner) SetReadDeadline(t time.Time) error  { return o.c.SetReadDeadline(t) }
+func (o *connOwner) SetWriteDeadline(t time.Time) error { return o.c.SetWriteDeadline(t) }
 
 // NetConn returns the connection.
 func (s *Conn) NetConn() net.Conn { return s.c }

@@ -18,7 +18,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,13 +46,14 @@ var aLongTimeAgo = time.Unix(1, 0)
 // that cancels; any other goes through context.AfterFunc, which costs a
 // derived context and a goroutine when it fires.
 type Side struct {
-	busy   busy.Guard
-	closed *atomic.Bool // the owner's closed flag, shared by its Sides
-	// setDeadline is the conn's SetReadDeadline, SetWriteDeadline, or a
-	// listener's SetDeadline.
-	setDeadline func(time.Time) error
-	// abort runs once the watched context is done (see [Side.abort]);
-	// it is d.abort, made on the first Watch, and kept.
+	busy  busy.Guard
+	write bool // the Side guards owner's writes, else its reads
+	// owner is the connection or listener whose calls the Side guards:
+	// an interface, not two func values, which would cost an allocation
+	// each on every socket.
+	owner Owner
+	// abort runs once the watched context is done (see [Side.abortCall]);
+	// it is d.abortCall, made on the first Watch, and kept.
 	abort   func()
 	pending sync.WaitGroup
 	// The registration of abort with the context of the last call, which
@@ -62,12 +62,32 @@ type Side struct {
 	stop    func() bool
 }
 
-// Init sets the Side up: closed is its owner's closed flag (the owner sets
-// it in Close, then calls [Side.AfterClose] on each Side), and setDeadline
-// sets the deadline of the calls the Side guards.
-func (d *Side) Init(closed *atomic.Bool, setDeadline func(time.Time) error) {
-	d.closed = closed
-	d.setDeadline = setDeadline
+// Owner is what a [Side] guards the calls of: a connection or a listener.
+type Owner interface {
+	// Closed reports whether the owner was closed: its Close sets that
+	// before it closes what it holds, and then calls [Side.AfterClose] on
+	// each of its Sides.
+	Closed() bool
+	// SetReadDeadline sets the deadline of the calls of a Side of reads
+	// (a listener's: of its Accept); SetWriteDeadline, of a Side of
+	// writes.
+	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
+}
+
+// Init sets the Side up to guard owner's writes (write is true) or its
+// reads.
+func (d *Side) Init(owner Owner, write bool) {
+	d.owner, d.write = owner, write
+}
+
+// setDeadline sets the deadline of the calls the Side guards.
+func (d *Side) setDeadline(t time.Time) {
+	if d.write {
+		d.owner.SetWriteDeadline(t)
+	} else {
+		d.owner.SetReadDeadline(t)
+	}
 }
 
 // abortCall runs once the watched context is done: on a goroutine of its
@@ -97,7 +117,7 @@ func (d *Side) Acquire() bool {
 	if !d.busy.TryAcquire() {
 		return false
 	}
-	if d.closed.Load() {
+	if d.owner.Closed() {
 		d.Release()
 		return false
 	}
@@ -105,14 +125,14 @@ func (d *Side) Acquire() bool {
 }
 
 // Closed reports whether the owner was closed.
-func (d *Side) Closed() bool { return d.closed.Load() }
+func (d *Side) Closed() bool { return d.owner.Closed() }
 
 // Release ends a call. If the owner was closed meanwhile, whoever of Close
 // and the call comes last drops the registration (see AfterClose): each
 // sets its flag before it looks at the other's.
 func (d *Side) Release() {
 	d.busy.Release()
-	if d.closed.Load() {
+	if d.owner.Closed() {
 		d.AfterClose()
 	}
 }

@@ -12,17 +12,24 @@ import (
 	"github.com/tether-go/tether/internal/ioctx"
 )
 
-// deadlines records the deadlines a Side sets.
+// deadlines is a Side's owner that records the deadlines the Side sets.
 type deadlines struct {
-	mu  sync.Mutex
-	set []time.Time
+	closed atomic.Bool
+	mu     sync.Mutex
+	set    []time.Time
 }
 
-func (d *deadlines) SetDeadline(t time.Time) error {
+func (d *deadlines) Closed() bool { return d.closed.Load() }
+
+func (d *deadlines) SetReadDeadline(t time.Time) error {
 	d.mu.Lock()
 	d.set = append(d.set, t)
 	d.mu.Unlock()
 	return nil
+}
+
+func (d *deadlines) SetWriteDeadline(t time.Time) error {
+	panic("SetWriteDeadline on a Side of reads")
 }
 
 func (d *deadlines) get() []time.Time {
@@ -32,11 +39,10 @@ func (d *deadlines) get() []time.Time {
 }
 
 func newSide() (*ioctx.Side, *atomic.Bool, *deadlines) {
-	var closed atomic.Bool
 	d := &deadlines{}
 	s := &ioctx.Side{}
-	s.Init(&closed, d.SetDeadline)
-	return s, &closed, d
+	s.Init(d, false)
+	return s, &d.closed, d
 }
 
 func TestSideAcquire(t *testing.T) {

@@ -109,8 +109,8 @@ func handshake(ctx context.Context, under streams.ByteStream, cfg *tls.Config, s
 	} else {
 		s.tc = tls.Client(s.t, cfg)
 	}
-	s.recv.Init(&s.closed, s.t.Conn.SetReadDeadline)
-	s.send.Init(&s.closed, s.t.setAbortDeadline)
+	s.recv.Init((*sidesOwner)(s), false)
+	s.send.Init((*sidesOwner)(s), true)
 
 	var err error
 	if d := s.cfg.handshakeTimeout; d > 0 {
@@ -397,3 +397,11 @@ func (s *Stream) Close() error {
 	}
 	return err
 }
+
+// sidesOwner is a Stream as its Sides' [ioctx.Owner]: the send side's
+// deadline is the transport's abort deadline (see setAbortDeadline).
+type sidesOwner Stream
+
+func (o *sidesOwner) Closed() bool                       { return o.closed.Load() }
+func (o *sidesOwner) SetReadDeadline(t time.Time) error  { return o.t.Conn.SetReadDeadline(t) }
+func (o *sidesOwner) SetWriteDeadline(t time.Time) error { return o.t.setAbortDeadline(t) }
