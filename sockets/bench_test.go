@@ -2,6 +2,7 @@ package sockets_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/netip"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tether-go/tether/cancel"
 	"github.com/tether-go/tether/sockets"
 	"github.com/tether-go/tether/streams"
 )
@@ -162,11 +164,34 @@ func letBlock() {
 // BenchmarkCancelReceive: a Receive blocked in one goroutine, cancelled
 // from another, against the raw trick net/http uses (a deadline in the
 // past, then cleared): impl=netconn sets the deadline from the cancelling
-// goroutine, with no context at all; impl=afterfunc is the least a
-// context-driven net.Conn read can do, the same trick from a
-// context.AfterFunc on a fresh context, as tether's side has to.
+// goroutine, with no context at all. impl=tether cancels a cancel scope,
+// the context every tether task has; impl=tether-withcancel cancels a
+// context.WithCancel, whose registration package context runs on a
+// goroutine of its own; impl=afterfunc is the least a net.Conn read driven
+// by such a context can do, the same trick from a context.AfterFunc.
 func BenchmarkCancelReceive(b *testing.B) {
 	b.Run("impl=tether", func(b *testing.B) {
+		_, srv := tcpPair(b)
+		buf := make([]byte, 1)
+		started, done := make(chan struct{}), make(chan error)
+		b.ReportAllocs()
+		for b.Loop() {
+			scope, ctx := cancel.Open(context.Background())
+			go func() {
+				started <- struct{}{}
+				_, err := srv.Receive(ctx, buf)
+				done <- err
+			}()
+			<-started
+			letBlock()
+			scope.Cancel()
+			if err := <-done; !errors.Is(err, context.Canceled) {
+				b.Fatalf("Receive = %v, want context.Canceled", err)
+			}
+			scope.Close(nil)
+		}
+	})
+	b.Run("impl=tether-withcancel", func(b *testing.B) {
 		_, srv := tcpPair(b)
 		buf := make([]byte, 1)
 		started, done := make(chan struct{}), make(chan error)
