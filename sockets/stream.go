@@ -19,9 +19,11 @@ import (
 //
 // Cost: a Receive or Send is the net.TCPConn call and nothing more when
 // ctx can never be cancelled. With a cancellable ctx, the first call
-// registers a context.AfterFunc that later calls with the same ctx reuse:
-// no allocation per call in a loop. A cancelled call costs what
-// context.AfterFunc's goroutine and two deadline changes cost.
+// registers with ctx a function that interrupts it, which later calls with
+// the same ctx reuse: no allocation per call in a loop (see
+// [streams.ConnStream], whose core it shares). A cancelled call costs two
+// deadline changes, and with a context that is not a task's (a cancel
+// scope's), the goroutine that context.AfterFunc runs.
 type SocketStream struct {
 	conn
 }

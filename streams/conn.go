@@ -17,11 +17,15 @@ import (
 // while the stream is in use.
 //
 // Cost: nothing on top of the net.Conn call when ctx can never be
-// cancelled (ctx.Done() == nil). Otherwise a call registers a
-// context.AfterFunc with ctx (one goroutine per call would cost far more),
-// and keeps it for the next call: a loop that passes the same context
-// each time pays for it once. The registration lasts until a call with
-// another context, the end of the context, or Close.
+// cancelled (ctx.Done() == nil). Otherwise a call registers a function
+// with ctx that interrupts it (one goroutine per call would cost far
+// more), and keeps it for the next call: a loop that passes the same
+// context each time pays for it once, and allocates nothing after. The
+// registration lasts until a call with another context, the end of the
+// context, or Close. A task's context (a cancel scope's) takes it as an
+// entry in its own list, about 64 bytes, and runs it on the goroutine
+// that cancels; another cancellable context takes a context.AfterFunc,
+// about 170 bytes, which runs it on a goroutine of its own.
 type ConnStream struct {
 	core ioctx.Conn
 }
