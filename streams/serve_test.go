@@ -308,8 +308,9 @@ func TestServeDefaultLog(t *testing.T) {
 	})
 	out := buf.String()
 	for _, want := range []string{
-		`level=ERROR msg="streams: connection handler failed" error=boom`,
+		`level=ERROR msg="streams: connection handler failed" error=boom task="handler #1"`,
 		`level=ERROR msg="streams: connection handler panicked" error="taskgroup: task panicked: kaboom`,
+		` task="handler #2"`,
 		`level=WARN msg="streams: accept failed, retrying" error="too many open files" delay=5ms`,
 	} {
 		if !strings.Contains(out, want) {
