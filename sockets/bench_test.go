@@ -171,45 +171,18 @@ func letBlock() {
 // by such a context can do, the same trick from a context.AfterFunc.
 func BenchmarkCancelReceive(b *testing.B) {
 	b.Run("impl=tether", func(b *testing.B) {
-		_, srv := tcpPair(b)
-		buf := make([]byte, 1)
-		started, done := make(chan struct{}), make(chan error)
-		b.ReportAllocs()
-		for b.Loop() {
+		cancelReceive(b, func() (context.Context, func()) {
 			scope, ctx := cancel.Open(context.Background())
-			go func() {
-				started <- struct{}{}
-				_, err := srv.Receive(ctx, buf)
-				done <- err
-			}()
-			<-started
-			letBlock()
-			scope.Cancel()
-			if err := <-done; !errors.Is(err, context.Canceled) {
-				b.Fatalf("Receive = %v, want context.Canceled", err)
+			return ctx, func() {
+				scope.Cancel()
+				scope.Close(nil)
 			}
-			scope.Close(nil)
-		}
+		})
 	})
 	b.Run("impl=tether-withcancel", func(b *testing.B) {
-		_, srv := tcpPair(b)
-		buf := make([]byte, 1)
-		started, done := make(chan struct{}), make(chan error)
-		b.ReportAllocs()
-		for b.Loop() {
-			ctx, cancelFn := context.WithCancel(context.Background())
-			go func() {
-				started <- struct{}{}
-				_, err := srv.Receive(ctx, buf)
-				done <- err
-			}()
-			<-started
-			letBlock()
-			cancelFn()
-			if err := <-done; err != context.Canceled {
-				b.Fatalf("Receive = %v, want context.Canceled", err)
-			}
-		}
+		cancelReceive(b, func() (context.Context, func()) {
+			return context.WithCancel(context.Background())
+		})
 	})
 	b.Run("impl=netconn", func(b *testing.B) {
 		c, srv := rawPair(b, "tcp")
@@ -235,6 +208,29 @@ func BenchmarkCancelReceive(b *testing.B) {
 		}
 	})
 	b.Run("impl=afterfunc", cancelReceiveAfterFunc)
+}
+
+// cancelReceive is BenchmarkCancelReceive's tether side: newCtx makes the
+// context of each Receive, and the function that cancels it.
+func cancelReceive(b *testing.B, newCtx func() (context.Context, func())) {
+	_, srv := tcpPair(b)
+	buf := make([]byte, 1)
+	started, done := make(chan struct{}), make(chan error)
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx, cancelFn := newCtx()
+		go func() {
+			started <- struct{}{}
+			_, err := srv.Receive(ctx, buf)
+			done <- err
+		}()
+		<-started
+		letBlock()
+		cancelFn()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			b.Fatalf("Receive = %v, want context.Canceled", err)
+		}
+	}
 }
 
 // cancelReceiveAfterFunc is BenchmarkCancelReceive's impl=afterfunc.
