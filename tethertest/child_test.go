@@ -117,6 +117,10 @@ var childTests = map[string]func(t *testing.T){
 	"main": func(t *testing.T) {
 		go bareGoroutine()
 	},
+	// streams.Serve's handlers outlive the test (serve_test.go).
+	"serveleak": serveLeak,
+	// A streams.Serve handler hangs the test (serve_test.go).
+	"servehang": serveHang,
 }
 
 // TestChild runs one of childTests when the environment asks for it, and

@@ -23,6 +23,8 @@ const (
 	taskgroupPkg = "github.com/tether-go/tether/taskgroup."
 	pprofDo      = "runtime/pprof.Do"
 	thisPkg      = "github.com/tether-go/tether/tethertest."
+	// The methods of streams.Serve's state, which run its handlers.
+	serveMachinery = "github.com/tether-go/tether/streams.(*server["
 )
 
 // kind is a set of leaked goroutines that a report shows as one entry:
@@ -193,7 +195,7 @@ func (k *kind) taskTitle() string {
 			}
 			continue
 		}
-		names := slices.Sorted(maps.Keys(g.tasks))
+		names := slices.SortedFunc(maps.Keys(g.tasks), compareNames)
 		shown := make([]string, 0, 3)
 		for _, name := range names[:min(3, len(names))] {
 			s := strconv.Quote(name)
@@ -305,20 +307,28 @@ func (g goroutine) userTop() *frame {
 // taskFunction returns the frame of the function that a taskgroup task
 // runs: the innermost frame below which there is only package taskgroup's
 // machinery (and runtime/pprof.Do, for a named task; this package's Run,
-// for the body of Run). It returns nil when
-// the goroutine is not a task of a taskgroup.Group.
+// for the body of Run; streams.Serve's, for a connection's handler, which
+// is the function to show). It returns nil when the goroutine is not a
+// task of a taskgroup.Group.
 func taskFunction(frames []frame) *frame {
 	i := len(frames) - 1
 	if i < 0 || !strings.HasPrefix(frames[i].fn, taskgroupPkg) {
 		return nil
 	}
-	for i >= 0 && (strings.HasPrefix(frames[i].fn, taskgroupPkg) || frames[i].fn == pprofDo || strings.HasPrefix(frames[i].fn, thisPkg)) {
+	for i >= 0 && machinery(frames[i].fn) {
 		i--
 	}
 	if i < 0 {
 		return nil
 	}
 	return &frames[i]
+}
+
+// machinery reports whether fn is a function that runs a task, rather
+// than the task's own.
+func machinery(fn string) bool {
+	return strings.HasPrefix(fn, taskgroupPkg) || fn == pprofDo ||
+		strings.HasPrefix(fn, thisPkg) || strings.HasPrefix(fn, serveMachinery)
 }
 
 // top returns the function on top of the stack, as goleak names it.
@@ -341,4 +351,37 @@ func leakedIDs(msg string) map[int]bool {
 		}
 	}
 	return ids
+}
+
+// compareNames orders task names as people count: runs of digits by their
+// value, so that "handler #2" comes before "handler #10", and
+// "127.0.0.1:999" before "127.0.0.1:1000"; the rest byte by byte.
+func compareNames(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digits(a), digits(b)
+		if da == 0 || db == 0 {
+			if a[0] != b[0] {
+				return cmp.Compare(a[0], b[0])
+			}
+			a, b = a[1:], b[1:]
+			continue
+		}
+		// Two numbers: the one with more digits (leading zeros aside) is
+		// the larger; of as many digits, the first that differs decides.
+		na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+		if c := cmp.Or(cmp.Compare(len(na), len(nb)), strings.Compare(na, nb)); c != 0 {
+			return c
+		}
+		a, b = a[da:], b[db:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// digits returns the length of the run of ASCII digits that s starts with.
+func digits(s string) int {
+	n := 0
+	for n < len(s) && '0' <= s[n] && s[n] <= '9' {
+		n++
+	}
+	return n
 }

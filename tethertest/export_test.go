@@ -1,0 +1,4 @@
+package tethertest
+
+// CompareNames orders task names as the reports list them.
+var CompareNames = compareNames
