@@ -33,6 +33,13 @@
 //	    	/src/app/server.go:57 +0x1c
 //	    ...
 //
+// The handlers of streams.Serve are such tasks: Serve names each after its
+// connection, "handler " and the client's address ("handler #n" over a
+// memstream.Listener, whose connections have none), so a server whose
+// handlers leak or hang is reported as above, with the handler's own
+// function on the "runs" line rather than Serve's machinery around it.
+// Names are listed in numeric order: "handler #2" before "handler #10".
+//
 // A report cannot tell which goroutine carries which labels when
 // goroutines with the same stack but different labels were not all
 // leaked (some started before the check); it says so.

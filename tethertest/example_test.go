@@ -153,20 +153,39 @@ func (p printer) Error(args ...any) {
 }
 
 // A deliberate leak: a server whose handlers run in a group of their own
-// that nobody waits for, so that they outlive the test. VerifyNone (or
-// Run, or Main) names the leaked tasks, with a count, the function they
-// run and their stack (left out here: it holds goroutine numbers and
-// file paths).
+// that nobody waits for, so that they outlive the test. streams.Serve
+// names each handler's task after its connection ("handler " and the
+// client's address, or, over memstream, which has none, a number), and
+// VerifyNone (or Run, or Main) reports the leaked tasks by those names,
+// with a count, the handler they run and their stack (left out here: it
+// holds goroutine numbers and file paths).
 func Example_leak() {
 	ignore := goleak.IgnoreCurrent()
 	release := make(chan struct{})
-	handlers, _ := taskgroup.New(context.Background(), taskgroup.Named("server"))
-	for i := range 1000 {
-		handlers.GoNamed(fmt.Sprintf("handler 127.0.0.1:%d", 4000+i), func(ctx context.Context) error {
-			<-release // the mistake: the handler does not watch ctx
-			return nil
-		})
+	started := make(chan struct{})
+	handle := func(ctx context.Context, c streams.ByteStream) error {
+		started <- struct{}{}
+		<-release // the mistake: the handler does not watch ctx
+		return nil
 	}
+	l := memstream.Listen()
+	defer l.Close()
+	handlers, _ := taskgroup.New(context.Background(), taskgroup.Named("server"))
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- streams.Serve(ctx, l, handle, handlers) }()
+	for range 1000 {
+		c, err := l.Dial(ctx)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		defer c.Close()
+		<-started
+	}
+	stop() // Serve returns, and its handlers go on
+	<-served
 
 	tethertest.VerifyNone(printer{lines: 3}, ignore)
 
@@ -175,5 +194,5 @@ func Example_leak() {
 	// Output:
 	// found 1000 unexpected goroutines:
 	//
-	// 1000 tasks of group "server": "handler 127.0.0.1:4000", "handler 127.0.0.1:4001", "handler 127.0.0.1:4002" and 997 more
+	// 1000 tasks of group "server": "handler #1", "handler #2", "handler #3" and 997 more
 }
