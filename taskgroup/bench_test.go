@@ -2,6 +2,7 @@ package taskgroup_test
 
 import (
 	"context"
+	"runtime/pprof"
 	"sync"
 	"testing"
 
@@ -63,6 +64,49 @@ func BenchmarkSpawnWait(b *testing.B) {
 			}
 		}
 		wg.Wait()
+	})
+}
+
+// BenchmarkGoNamed measures the cost of one named task, as
+// BenchmarkSpawnWait does for an unnamed one, against errgroup's Go with
+// the task's function run under the same runtime/pprof labels by hand.
+// GoNamed does more: it records where the task was started (the label
+// "started") and lists the task for [taskgroup.Tasks] while it runs.
+func BenchmarkGoNamed(b *testing.B) {
+	b.Run("impl=tether", func(b *testing.B) {
+		b.ReportAllocs()
+		task := func(context.Context) error { return nil }
+		g, _ := taskgroup.New(context.Background(), taskgroup.Named("server"))
+		n := 0
+		for b.Loop() {
+			g.GoNamed("handler", task)
+			if n++; n == batch {
+				g.Wait()
+				g, _ = taskgroup.New(context.Background(), taskgroup.Named("server"))
+				n = 0
+			}
+		}
+		g.Wait()
+	})
+	b.Run("impl=errgroup", func(b *testing.B) {
+		b.ReportAllocs()
+		task := func(context.Context) error { return nil }
+		g, ctx := errgroup.WithContext(context.Background())
+		n := 0
+		for b.Loop() {
+			g.Go(func() (err error) {
+				pprof.Do(ctx, pprof.Labels("group", "server", "task", "handler"), func(ctx context.Context) {
+					err = task(ctx)
+				})
+				return err
+			})
+			if n++; n == batch {
+				g.Wait()
+				g, ctx = errgroup.WithContext(context.Background())
+				n = 0
+			}
+		}
+		g.Wait()
 	})
 }
 

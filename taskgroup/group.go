@@ -60,7 +60,9 @@ type Group struct {
 	running atomic.Int64
 }
 
-type namedTask struct{ name string }
+// namedTask is a task started by GoNamed: its name, and where it was
+// started ("file:line").
+type namedTask struct{ name, started string }
 
 // Option configures a group made by [Run] or [New].
 type Option struct {
@@ -187,13 +189,21 @@ func (g *Group) Go(fn func(ctx context.Context) error) {
 }
 
 // GoNamed is like [Group.Go] and names the task: the task's goroutine
-// carries runtime/pprof labels "group" and "task", and [Tasks] lists its
-// name while it runs.
+// carries the runtime/pprof labels "group" (the name given by [Named]),
+// "task" (name) and "started", where GoNamed was called from, as
+// "/path/to/file.go:LINE"; and [Tasks] lists its name while it runs. A
+// goroutine profile, or a leak report of package tethertest, then says
+// which task a goroutine is and where it was started.
+//
+// Finding the caller costs about a tenth of a microsecond, a lookup in a
+// cache of the call sites already seen; the first call from a site also
+// resolves its file and line.
 func (g *Group) GoNamed(name string, fn func(ctx context.Context) error) {
 	g.checkGo(fn)
+	t := &namedTask{name: name, started: callSite()}
 	slot := g.sem != nil && g.acquire(nil)
 	g.running.Add(1)
-	go g.runNamed(name, fn, slot)
+	go g.runNamed(t, fn, slot)
 }
 
 // TryGo starts fn as a task, as [Group.Go] does, unless the group has a
@@ -290,8 +300,7 @@ func (g *Group) runInSlot(fn func(ctx context.Context) error) {
 	}
 }
 
-func (g *Group) runNamed(name string, fn func(ctx context.Context) error, slot bool) {
-	t := &namedTask{name: name}
+func (g *Group) runNamed(t *namedTask, fn func(ctx context.Context) error, slot bool) {
 	g.mu.Lock()
 	if g.named == nil {
 		g.named = make(map[*namedTask]struct{})
@@ -306,7 +315,8 @@ func (g *Group) runNamed(name string, fn func(ctx context.Context) error, slot b
 		delete(g.named, t)
 		g.mu.Unlock()
 	}()
-	pprof.Do(g.ctx, pprof.Labels("group", g.name, "task", name), func(ctx context.Context) {
+	// The keys in sorted order: pprof.Labels then need not sort a copy.
+	pprof.Do(g.ctx, pprof.Labels("group", g.name, "started", t.started, "task", t.name), func(ctx context.Context) {
 		if err := fn(ctx); err != nil {
 			g.fail(err)
 		}

@@ -3,6 +3,8 @@ package taskgroup_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -40,6 +42,42 @@ func TestNamedTaskLabels(t *testing.T) {
 	// in it with its labels.
 	if p, want := <-profile, `"task":"accept-loop"`; !strings.Contains(p, want) || !strings.Contains(p, `"group":"server"`) {
 		t.Errorf("goroutine profile lacks %s and \"group\":\"server\":\n%s", want, p)
+	}
+}
+
+// TestNamedTaskStarted checks the label "started": where GoNamed was
+// called, the same string each time from one call site (the second comes
+// from the cache), another from another site.
+func TestNamedTaskStarted(t *testing.T) {
+	started := make(chan string, 3)
+	task := func(ctx context.Context) error {
+		where, _ := pprof.Label(ctx, "started")
+		started <- where
+		return nil
+	}
+	g, _ := taskgroup.New(context.Background(), taskgroup.Named("server"))
+	_, file, line, _ := runtime.Caller(0)
+	for range 2 {
+		g.GoNamed("loop", task) // line+2
+	}
+	g.GoNamed("other", task) // line+4
+	if err := g.Wait(); err != nil {
+		t.Fatalf("Wait = %v", err)
+	}
+	close(started)
+	var got []string
+	for where := range started {
+		got = append(got, where)
+	}
+	slices.Sort(got)
+	want := []string{
+		fmt.Sprintf("%s:%d", file, line+2),
+		fmt.Sprintf("%s:%d", file, line+2),
+		fmt.Sprintf("%s:%d", file, line+4),
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("started labels = %q, want %q", got, want)
 	}
 }
 
