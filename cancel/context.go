@@ -272,7 +272,7 @@ func (s *Scope) watch() {
 		stop = context.AfterFunc(p, s.parentDone)
 	}
 	s.mu.Lock()
-	isClosed := s.has(closed)
+	isClosed := s.closed
 	if !isClosed {
 		s.list.unwatch = stop
 	}

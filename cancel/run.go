@@ -10,8 +10,7 @@ import (
 // itself (its deadline, say) is caught and becomes nil.
 func Run(ctx context.Context, fn func(ctx context.Context) error, opts ...Option) error {
 	s, sctx := Open(ctx, opts...)
-	defer s.closeOnPanic()
-	return s.Close(fn(sctx))
+	return s.run(sctx, fn)
 }
 
 // MoveOnAfter runs fn with a deadline d from now, AnyIO's move_on_after: if
@@ -21,8 +20,7 @@ func Run(ctx context.Context, fn func(ctx context.Context) error, opts ...Option
 // from outside (ctx) is returned, never caught.
 func MoveOnAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) (timedOut bool, err error) {
 	s, sctx := Open(ctx, WithTimeout(d))
-	defer s.closeOnPanic()
-	err = s.Close(fn(sctx))
+	err = s.run(sctx, fn)
 	return s.has(deadlineHit), err
 }
 
@@ -33,20 +31,27 @@ func MoveOnAfter(ctx context.Context, d time.Duration, fn func(ctx context.Conte
 // reported as a timeout.
 func FailAfter(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) error {
 	s, sctx := Open(ctx, WithTimeout(d))
-	defer s.closeOnPanic()
-	err := s.Close(fn(sctx))
+	err := s.run(sctx, fn)
 	if err == nil && s.has(deadlineHit) && s.CancelledCaught() {
 		return ErrTimeout
 	}
 	return err
 }
 
-// closeOnPanic closes the scope if fn panicked before the function forms
-// could close it; it is cheaper than a second Close, which would lock.
-func (s *Scope) closeOnPanic() {
-	if !s.has(closed) {
-		s.Close(nil)
-	}
+// run is the function forms' body: it calls fn with the scope's context
+// ctx and closes the scope with fn's error, or with nil before a panic of
+// fn goes on (or fn's runtime.Goexit), so that the scope never outlives
+// the call.
+func (s *Scope) run(ctx context.Context, fn func(ctx context.Context) error) error {
+	returned := false
+	defer func() {
+		if !returned {
+			s.Close(nil)
+		}
+	}()
+	err := fn(ctx)
+	returned = true
+	return s.Close(err)
 }
 
 // Sleep waits for d, or until ctx is done, when it returns the cancellation

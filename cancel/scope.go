@@ -17,8 +17,8 @@ import (
 // A Scope is made by [Open] (the zero value is not usable), is safe for
 // concurrent use, and is not reusable after [Scope.Close]. Opening and
 // closing a scope costs about as much as context.WithCancel and its cancel
-// (one allocation more, the Scope), plus a timer when the scope has a
-// deadline. Deriving contexts from the scope's context costs no goroutine;
+// (one allocation more, the 112-byte Scope), plus a timer when the scope
+// has a deadline. Deriving contexts from the scope's context costs no goroutine;
 // when a deadline ends the scope, they report context.DeadlineExceeded (see
 // the package doc for the details).
 type Scope struct {
@@ -29,7 +29,6 @@ type Scope struct {
 	mu       sync.Mutex
 	deadline time.Time   // zero: none of its own
 	timer    *time.Timer // made once, then Reset and Stopped
-	cause    error       // what this scope cancelled with, once cancelCalled
 
 	// What the context's AfterFunc keeps (context.go), once used; under mu.
 	list *afterFuncs
@@ -46,6 +45,7 @@ type Scope struct {
 	expired   deadlineError
 
 	// Under mu.
+	closed       bool // Close was called
 	cancelCalled bool
 	won          bool // the cancellation with cause reached the context first
 	caught       bool
@@ -53,11 +53,9 @@ type Scope struct {
 
 // The flags of a Scope.
 const (
-	// closed: Close was called.
-	closed uint32 = 1 << iota
 	// deadlineHit: the scope's own deadline, not an explicit Cancel or an
 	// outer scope, cancelled it first.
-	deadlineHit
+	deadlineHit uint32 = 1 << iota
 	// timed: the scope has had a deadline of its own; from then on,
 	// derived contexts attach through AfterFunc (context.go).
 	timed
@@ -118,11 +116,10 @@ func (s *Scope) CancelWithCause(err error) {
 }
 
 func (s *Scope) cancelLocked(cause error) {
-	if s.cancelCalled || s.has(closed) {
+	if s.cancelCalled || s.closed {
 		return
 	}
 	s.cancelCalled = true
-	s.cause = cause
 	s.stopTimerLocked()
 	s.cancelFn(cause)
 	// Decide now whether this cancellation was the first to reach the
@@ -170,7 +167,7 @@ func (s *Scope) setDeadlineLocked(t time.Time) {
 	if !t.IsZero() {
 		s.set(timed)
 	}
-	if s.cancelCalled || s.has(closed) {
+	if s.cancelCalled || s.closed {
 		return
 	}
 	s.stopTimerLocked()
@@ -210,7 +207,7 @@ func (s *Scope) stopTimerLocked() {
 func (s *Scope) onTimer() {
 	s.mu.Lock()
 	switch {
-	case s.deadline.IsZero() || s.cancelCalled || s.has(closed):
+	case s.deadline.IsZero() || s.cancelCalled || s.closed:
 	case time.Until(s.deadline) > 0:
 		s.armLocked(time.Until(s.deadline))
 	default:
@@ -272,8 +269,8 @@ func (s *Scope) Shielded() bool { return s.shielded }
 func (s *Scope) Close(err error) error {
 	s.mu.Lock()
 	var unwatch func() bool
-	if !s.has(closed) {
-		s.set(closed)
+	if !s.closed {
+		s.closed = true
 		s.stopTimerLocked()
 		s.cancelFn(errClosed)
 		if s.list != nil {
@@ -334,7 +331,9 @@ var joinType = reflect.TypeOf(errors.Join(errors.New("")))
 // error from another scope's context) belongs to that scope and must reach
 // it.
 func (s *Scope) ownsLocked(err error) bool {
-	if errors.Is(err, s.cause) {
+	// The scope's cancellation won (see Close), so the context's cause is
+	// the one the scope cancelled with: no field need keep it.
+	if errors.Is(err, context.Cause(s.ctx.Context)) {
 		return true
 	}
 	var c *cancelledError
