@@ -42,14 +42,11 @@ type Group struct {
 	ctx            context.Context
 	sem            chan struct{} // one element per task holding a slot; nil: no limit
 
-	mu       sync.Mutex
-	cause    int32       // 1 + the index in errs of the failure that cancelled the group; 0: none
-	idle     sync.Cond   // with mu: broadcast when running comes to zero
-	errs     []error     // in the order the tasks failed
-	panicked *PanicError // first panic, which Wait raises again
-	waitErr  error       // what Wait returns, once waited is set
-	name     string
-	named    map[*namedTask]struct{}
+	mu     sync.Mutex
+	idle   sync.Cond // with mu: broadcast when running comes to zero
+	failed *failures // with mu: made by the first failure or panic
+	name   string
+	named  map[*namedTask]struct{}
 
 	// running counts the tasks started and not yet finished, and is what
 	// Wait waits on (a sync.WaitGroup would be a second counter, which
@@ -63,6 +60,24 @@ type Group struct {
 // namedTask is a task started by GoNamed: its name, and where it was
 // started ("file:line").
 type namedTask struct{ name, started string }
+
+// failures is what a group keeps of its tasks' failures, in a struct of its
+// own so that a group whose tasks do not fail (the common case) is smaller
+// by its size.
+type failures struct {
+	errs     []error     // in the order the tasks failed
+	cause    int         // 1 + the index in errs of the failure that cancelled the group; 0: none
+	panicked *PanicError // first panic, which Wait raises again
+	waitErr  error       // what Wait returns, once waited is set
+}
+
+// failuresLocked returns g.failed, which it makes on first use; mu is held.
+func (g *Group) failuresLocked() *failures {
+	if g.failed == nil {
+		g.failed = new(failures)
+	}
+	return g.failed
+}
 
 // Option configures a group made by [Run] or [New].
 type Option struct {
@@ -354,8 +369,8 @@ func (g *Group) recovered(pe *PanicError) {
 		return
 	}
 	g.mu.Lock()
-	if g.panicked == nil {
-		g.panicked = pe
+	if f := g.failuresLocked(); f.panicked == nil {
+		f.panicked = pe
 	}
 	g.mu.Unlock()
 	g.scope.CancelWithCause(pe)
@@ -368,8 +383,9 @@ func (g *Group) recovered(pe *PanicError) {
 func (g *Group) fail(err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.errs = append(g.errs, err)
-	if len(g.errs) > 1 || g.panicked != nil || g.ctx.Err() != nil {
+	f := g.failuresLocked()
+	f.errs = append(f.errs, err)
+	if len(f.errs) > 1 || f.panicked != nil || g.ctx.Err() != nil {
 		return
 	}
 	// A Cancel (or the deadline, or ctx) may land between the check above
@@ -380,7 +396,7 @@ func (g *Group) fail(err error) {
 	}
 	g.scope.CancelWithCause(err)
 	if sameError(context.Cause(g.ctx), err) {
-		g.cause = int32(len(g.errs))
+		f.cause = len(f.errs)
 	}
 }
 
@@ -449,7 +465,11 @@ func (g *Group) Wait() error {
 	if !g.waited.Load() {
 		g.settle()
 	}
-	err, pe := g.waitErr, g.panicked
+	var err error
+	var pe *PanicError
+	if f := g.failed; f != nil {
+		err, pe = f.waitErr, f.panicked
+	}
 	g.mu.Unlock()
 	if pe != nil {
 		panic(pe)
@@ -461,21 +481,22 @@ func (g *Group) Wait() error {
 // held.
 func (g *Group) settle() {
 	g.waited.Store(true)
-	if len(g.errs) == 0 {
+	f := g.failed
+	if f == nil || len(f.errs) == 0 {
 		g.scope.Close(nil)
 		return
 	}
 	var cause error // the failure that cancelled the group
-	if g.cause > 0 {
-		cause = g.errs[g.cause-1]
+	if f.cause > 0 {
+		cause = f.errs[f.cause-1]
 	}
 	// What cancelled the group from outside, or by Cancel or its deadline.
 	outside := context.Cause(g.ctx)
 	var kept []error
 	outsideSeen, outsideCauseSeen := false, false
-	for i, err := range g.errs {
+	for i, err := range f.errs {
 		switch {
-		case i+1 == int(g.cause):
+		case i+1 == f.cause:
 			// The failure that cancelled the group is always reported. If
 			// it was itself a cancellation, it stands for any that came
 			// from outside.
@@ -514,8 +535,8 @@ func (g *Group) settle() {
 	switch len(kept) {
 	case 0:
 	case 1:
-		g.waitErr = kept[0]
+		f.waitErr = kept[0]
 	default:
-		g.waitErr = errors.Join(kept...)
+		f.waitErr = errors.Join(kept...)
 	}
 }
