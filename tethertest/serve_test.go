@@ -168,6 +168,9 @@ func TestServeLeakReport(t *testing.T) {
 		"goroutines left running after the test's task group returned",
 		fmt.Sprintf("found %d unexpected goroutines", leakedHandlers),
 		fmt.Sprintf(`%d tasks of group "server": %s and %d more`, leakedHandlers, first, leakedHandlers-3),
+		// taskgroup's "started" label: where GoNamed was called, which for
+		// a handler is inside Serve.
+		"started at ", "/streams/serve.go:",
 		"runs github.com/tether-go/tether/tethertest_test.(*stuckServer).handle (",
 		fmt.Sprintf("(and %d more with the same stack):", leakedHandlers-1),
 		"github.com/tether-go/tether/tethertest_test.(*stuckServer).handle(",
@@ -187,6 +190,7 @@ func TestServeHangReport(t *testing.T) {
 		"--- FAIL: TestChild",
 		"the test's deadline is near, and 1 goroutine started by the test is still running",
 		fmt.Sprintf(`task "handler %s" of group "TestChild"`, client),
+		"started at ", "/streams/serve.go:",
 		"runs github.com/tether-go/tether/tethertest_test.(*stuckServer).handle (",
 		"goroutine ", "[chan receive]:",
 		"github.com/tether-go/tether/tethertest_test.(*stuckServer).handle(",
