@@ -18,9 +18,9 @@ import (
 // concurrent use, and is not reusable after [Scope.Close]. Opening and
 // closing a scope costs about as much as context.WithCancel and its cancel
 // (one allocation more, the 112-byte Scope), plus a timer when the scope
-// has a deadline. Deriving contexts from the scope's context costs no goroutine;
-// when a deadline ends the scope, they report context.DeadlineExceeded (see
-// the package doc for the details).
+// has a deadline. Deriving contexts from the scope's context costs no
+// goroutine; when a deadline ends the scope, they report
+// context.DeadlineExceeded (see the package doc for the details).
 type Scope struct {
 	ctx      scopeCtx
 	cancelFn context.CancelCauseFunc

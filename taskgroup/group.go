@@ -61,9 +61,9 @@ type Group struct {
 // started ("file:line").
 type namedTask struct{ name, started string }
 
-// failures is what a group keeps of its tasks' failures, in a struct of its
-// own so that a group whose tasks do not fail (the common case) is smaller
-// by its size.
+// failures is what a group keeps of its tasks' failures and panics, in a
+// struct of its own that the first one makes, so that a group whose tasks
+// all succeed (the common case) does not carry it.
 type failures struct {
 	errs     []error     // in the order the tasks failed
 	cause    int         // 1 + the index in errs of the failure that cancelled the group; 0: none
