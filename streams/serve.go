@@ -154,8 +154,12 @@ func OnError(fn func(err error)) ServeOption {
 // outlives the panic. With a caller's group, the handlers end in g, whose
 // Wait waits for them.
 //
-// Names: each handler runs as a named task of g ([taskgroup.Group.GoNamed]).
-// Its name is "handler " and the address of the connection's peer, as in
+// Names: when g has a name ([taskgroup.Named]; the group of a
+// tethertest.Run has the test's), each handler runs as a named task of g
+// ([taskgroup.Group.GoNamed]). Naming costs memory and time on every
+// connection (see below), so it is what a named group asks for; in an
+// unnamed group, and in Serve's own (g nil), handlers are plain tasks.
+// The name is "handler " and the address of the connection's peer, as in
 // "handler 127.0.0.1:4242", when the connection has one: from a RemoteAddr
 // method (net.Conn's, [ConnStream]'s), else from the [RemoteAddr]
 // attribute, found through [Extra]. Otherwise (a memstream connection, or
@@ -169,7 +173,8 @@ func OnError(fn func(err error)) ServeOption {
 //	task "handler 127.0.0.1:4242" of group "server"
 //
 // and [taskgroup.Tasks] lists the handlers that are running. Without
-// [OnError], a handler's failure is logged with its name ("task").
+// [OnError], a handler's failure is logged, with its name ("task") if it
+// has one.
 //
 // Serve never closes l: the caller owns it (defer l.Close()), and may serve
 // it again after Serve returned. With a caller's group, Serve returns when
@@ -180,13 +185,15 @@ func OnError(fn func(err error)) ServeOption {
 // then runs at once) but does not see ctx: prefer [MaxConns].
 //
 // Serve costs a goroutine per connection, as a plain accept loop does,
-// and a named task's bookkeeping (see [taskgroup.Group.GoNamed]): the
-// name, the runtime/pprof labels, the call site, the entry that
-// [taskgroup.Tasks] reads, six small allocations in all. On a shared
-// 2-core machine that made a connection's round trip about 1.9 times as
-// long as a bare accept loop's over in-memory connections
-// (BenchmarkServe), and 1.15 times as long over loopback TCP. Serve panics
-// if l or handler is nil.
+// and one small allocation more: as much memory per idle connection as a
+// goroutine-per-connection server, within 10% with a socket (make load).
+// A named handler costs a named task's bookkeeping on top (see
+// [taskgroup.Group.GoNamed]): the name, the runtime/pprof labels, the
+// call site, the entry that [taskgroup.Tasks] reads, five more small
+// allocations and a deeper stack; on a 2-core machine, some 2 KiB more
+// per idle connection, a round trip over in-memory connections about 1.9
+// times as long as a bare accept loop's (BenchmarkServe), and 1.15 times
+// as long over loopback TCP. Serve panics if l or handler is nil.
 func Serve[T any](ctx context.Context, l Listener[T], handler func(ctx context.Context, conn T) error, g *taskgroup.Group, opts ...ServeOption) error {
 	if l == nil {
 		panic("streams: Serve called with a nil listener")
@@ -221,6 +228,7 @@ func Serve[T any](ctx context.Context, l Listener[T], handler func(ctx context.C
 		s.gctx = gctx
 	}
 	s.g = g
+	s.named = g.Name() != ""
 	s.count = !own
 	s.start(ctx)
 
@@ -271,6 +279,7 @@ type server[T any] struct {
 
 	slots    chan struct{} // MaxConns; nil without a limit
 	accepted uint64        // connections accepted so far; the accept loop's alone
+	named    bool          // g has a name: handlers are named tasks
 
 	// With a caller's group, live counts the handlers that have not
 	// returned, plus one for the accept loop; who brings it to zero
@@ -399,14 +408,21 @@ func (s *server[T]) acceptLoop(ctx context.Context, l Listener[T]) error {
 			return nil
 		}
 		s.accepted++
-		name := s.taskName(conn)
+		name := ""
+		if s.named {
+			name = s.taskName(conn)
+		}
 		if s.count {
 			s.live.Add(1)
 		}
 		// From here the task owns conn: a task handed to a group always
-		// runs, also in a cancelled group, and also when GoNamed first
-		// waits for a slot of a group with a limit.
-		s.g.GoNamed(name, func(context.Context) error { return s.serveConn(conn, name) })
+		// runs, also in a cancelled group, and also when Go first waits
+		// for a slot of a group with a limit.
+		if name == "" {
+			s.g.Go(func(context.Context) error { return s.serveConn(conn, "") })
+		} else {
+			s.g.GoNamed(name, func(context.Context) error { return s.serveConn(conn, name) })
+		}
 	}
 }
 
@@ -496,6 +512,10 @@ func (s *server[T]) report(err error, name string) {
 	var pe *taskgroup.PanicError
 	if errors.As(err, &pe) {
 		msg = "streams: connection handler panicked"
+	}
+	if name == "" {
+		slog.Default().ErrorContext(s.hctx, msg, "error", err)
+		return
 	}
 	slog.Default().ErrorContext(s.hctx, msg, "error", err, "task", name)
 }

@@ -186,50 +186,85 @@ func TestServeNamesHandlers(t *testing.T) {
 
 // TestServeNamePanics: a connection whose RemoteAddr panics is closed,
 // and the panic goes on up Serve's caller's stack once the handlers
-// already running are cancelled (and, in Serve's own group, waited for).
+// already running are cancelled.
 func TestServeNamePanics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		first, bad := newSrvConn(0), peerPanicConn{newSrvConn(1)}
+		l := &chanListener[io.Closer]{conns: make(chan io.Closer, 1), closed: make(chan struct{})}
+		var cancelled bool
+		h := func(ctx context.Context, c io.Closer) error {
+			<-ctx.Done()
+			cancelled = true
+			return ctx.Err()
+		}
+		g, _ := taskgroup.New(t.Context(), taskgroup.Named("server"))
+		panicked := make(chan any, 1)
+		go func() {
+			defer func() { panicked <- recover() }()
+			streams.Serve(t.Context(), l, h, g)
+		}()
+		l.conns <- first
+		synctest.Wait() // first's handler runs
+		l.conns <- bad
+		if r := <-panicked; r != "no address today" {
+			t.Errorf("Serve panicked with %v, want %q", r, "no address today")
+		}
+		if err := g.Wait(); err != nil {
+			t.Errorf("g.Wait: got %v, want nil", err)
+		}
+		if !bad.isClosed() {
+			t.Error("the connection whose RemoteAddr panicked was not closed")
+		}
+		if !cancelled || !first.isClosed() {
+			t.Errorf("first handler: got cancelled %v, conn closed %v; want both", cancelled, first.isClosed())
+		}
+	})
+}
+
+// TestServeUnnamedGroup: in an unnamed group, and in Serve's own, the
+// handlers are plain tasks: no name is asked of the connection (whose
+// RemoteAddr would panic here), and none is listed.
+func TestServeUnnamedGroup(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		group bool
 	}{
 		{name: "own group"},
-		{name: "caller's group", group: true},
+		{name: "caller's unnamed group", group: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				first, bad := newSrvConn(0), peerPanicConn{newSrvConn(1)}
-				l := &chanListener[io.Closer]{conns: make(chan io.Closer, 1), closed: make(chan struct{})}
-				var cancelled bool
+				conn := peerPanicConn{newSrvConn(0)}
+				l := newChanListener[io.Closer](conn)
+				served := make(chan struct{})
 				h := func(ctx context.Context, c io.Closer) error {
+					close(served)
 					<-ctx.Done()
-					cancelled = true
-					return ctx.Err()
+					return nil
 				}
 				var g *taskgroup.Group
 				if tc.group {
 					g, _ = taskgroup.New(t.Context())
 				}
-				panicked := make(chan any, 1)
-				go func() {
-					defer func() { panicked <- recover() }()
-					streams.Serve(t.Context(), l, h, g)
-				}()
-				l.conns <- first
-				synctest.Wait() // first's handler runs
-				l.conns <- bad
-				if r := <-panicked; r != "no address today" {
-					t.Errorf("Serve panicked with %v, want %q", r, "no address today")
+				ctx, stop := context.WithCancel(t.Context())
+				done := serveAsync(ctx, l, h, g)
+				<-served
+				if g != nil {
+					if got := taskgroup.Tasks(g); len(got) != 0 {
+						t.Errorf("tasks: got %q, want none", got)
+					}
 				}
-				if tc.group {
+				stop()
+				if err := <-done; err != nil {
+					t.Errorf("Serve: got %v, want nil", err)
+				}
+				if g != nil {
 					if err := g.Wait(); err != nil {
 						t.Errorf("g.Wait: got %v, want nil", err)
 					}
 				}
-				if !bad.isClosed() {
-					t.Error("the connection whose RemoteAddr panicked was not closed")
-				}
-				if !cancelled || !first.isClosed() {
-					t.Errorf("first handler: got cancelled %v, conn closed %v; want both", cancelled, first.isClosed())
+				if !conn.isClosed() {
+					t.Error("the connection was not closed")
 				}
 			})
 		})

@@ -280,42 +280,76 @@ func TestServeIsolation(t *testing.T) {
 }
 
 // TestServeDefaultLog: without OnError, failures go to the default slog
-// logger.
+// logger, with the handler's task name when the group is named.
 func TestServeDefaultLog(t *testing.T) {
-	var buf lockedBuffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
-	defer slog.SetDefault(prev)
-
-	synctest.Test(t, func(t *testing.T) {
-		l := newSrvListener()
-		h := func(ctx context.Context, c *srvConn) error {
-			if c.id == 1 {
-				panic("kaboom")
-			}
-			return errBoom
-		}
-		ctx, stop := context.WithCancel(t.Context())
-		done := serveAsync(ctx, l, h, nil)
-		l.dial(newSrvConn(0))
-		l.dial(newSrvConn(1))
-		l.fail(syscall.EMFILE)
-		time.Sleep(time.Second)
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: got %v, want nil", err)
-		}
-	})
-	out := buf.String()
-	for _, want := range []string{
-		`level=ERROR msg="streams: connection handler failed" error=boom task="handler #1"`,
-		`level=ERROR msg="streams: connection handler panicked" error="taskgroup: task panicked: kaboom`,
-		` task="handler #2"`,
-		`level=WARN msg="streams: accept failed, retrying" error="too many open files" delay=5ms`,
+	for _, tc := range []struct {
+		name  string
+		group string // the caller's group's name; "" for Serve's own group
+		want  []string
+	}{
+		{
+			name: "own group",
+			want: []string{
+				`level=ERROR msg="streams: connection handler failed" error=boom` + "\n",
+				`level=ERROR msg="streams: connection handler panicked" error="taskgroup: task panicked: kaboom`,
+				`level=WARN msg="streams: accept failed, retrying" error="too many open files" delay=5ms`,
+			},
+		},
+		{
+			name:  "named group",
+			group: "server",
+			want: []string{
+				`level=ERROR msg="streams: connection handler failed" error=boom task="handler #1"`,
+				`level=ERROR msg="streams: connection handler panicked" error="taskgroup: task panicked: kaboom`,
+				` task="handler #2"`,
+				`level=WARN msg="streams: accept failed, retrying" error="too many open files" delay=5ms`,
+			},
+		},
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("log: got\n%s\nwant a line with %s", out, want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			var buf lockedBuffer
+			prev := slog.Default()
+			slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+			defer slog.SetDefault(prev)
+
+			synctest.Test(t, func(t *testing.T) {
+				l := newSrvListener()
+				h := func(ctx context.Context, c *srvConn) error {
+					if c.id == 1 {
+						panic("kaboom")
+					}
+					return errBoom
+				}
+				var g *taskgroup.Group
+				if tc.group != "" {
+					g, _ = taskgroup.New(t.Context(), taskgroup.Named(tc.group))
+				}
+				ctx, stop := context.WithCancel(t.Context())
+				done := serveAsync(ctx, l, h, g)
+				l.dial(newSrvConn(0))
+				l.dial(newSrvConn(1))
+				l.fail(syscall.EMFILE)
+				time.Sleep(time.Second)
+				stop()
+				if err := <-done; err != nil {
+					t.Errorf("Serve: got %v, want nil", err)
+				}
+				if g != nil {
+					if err := g.Wait(); err != nil {
+						t.Errorf("g.Wait: got %v, want nil", err)
+					}
+				}
+			})
+			out := buf.String()
+			for _, want := range tc.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("log: got\n%s\nwant a line with %s", out, want)
+				}
+			}
+			if tc.group == "" && strings.Contains(out, "task=") {
+				t.Errorf("log: got\n%s\nwant no task names in an unnamed group", out)
+			}
+		})
 	}
 }
 

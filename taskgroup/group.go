@@ -97,6 +97,12 @@ func Named(name string) Option {
 	return Option{apply: func(g *Group) { g.name = name }}
 }
 
+// Name returns the name that [Named] gave the group, or "" when it has
+// none. A library that starts tasks in a caller's group can take a name
+// as the caller's request for named tasks, which cost more than others
+// (see [Group.GoNamed]): streams.Serve names its handlers then.
+func (g *Group) Name() string { return g.name }
+
 // New returns a group whose tasks run in a cancel scope inside ctx, and the
 // scope's context, which is cancelled when the first task fails, when
 // [Group.Cancel] is called, or when ctx is done. It is the errgroup-shaped

@@ -124,3 +124,29 @@ func TestTasksEmptyAfterWait(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupName: Name returns what Named gave, and "" for a group without
+// a name and for the zero Group.
+func TestGroupName(t *testing.T) {
+	named, _ := taskgroup.New(context.Background(), taskgroup.Named("server"))
+	unnamed, _ := taskgroup.New(context.Background())
+	var zero taskgroup.Group
+	for _, tc := range []struct {
+		name string
+		g    *taskgroup.Group
+		want string
+	}{
+		{"named", named, "server"},
+		{"unnamed", unnamed, ""},
+		{"zero", &zero, ""},
+	} {
+		if got := tc.g.Name(); got != tc.want {
+			t.Errorf("%s: Name() = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	for _, g := range []*taskgroup.Group{named, unnamed, &zero} {
+		if err := g.Wait(); err != nil {
+			t.Errorf("Wait: %v", err)
+		}
+	}
+}
