@@ -33,7 +33,9 @@
 //	    	/src/app/server.go:57 +0x1c
 //	    ...
 //
-// The handlers of streams.Serve are such tasks: Serve names each after its
+// The handlers of streams.Serve are such tasks when they run in a named
+// group (taskgroup.Named; Run's group is named after the test): pass Run's
+// g, or a named group of your own, to Serve. Serve names each after its
 // connection, "handler " and the client's address ("handler #n" over a
 // memstream.Listener, whose connections have none), so a server whose
 // handlers leak or hang is reported as above, with the handler's own
