@@ -88,8 +88,17 @@ func Checkpoint(ctx context.Context) error {
 
 // checkpointErr is Checkpoint's error once ctx is done.
 func checkpointErr(ctx context.Context) error {
-	err := ctx.Err()
-	cause := context.Cause(ctx)
+	var err, cause error
+	if c, ok := ctx.(*scopeCtx); ok {
+		// What Err and context.Cause would say, with one lookup of the
+		// cause, not three: q's cause is the scope context's.
+		err, cause = c.Context.Err(), context.Cause(c.Context)
+		if _, ok := cause.(*deadlineError); ok && err == context.Canceled {
+			err = context.DeadlineExceeded // see doneErr
+		}
+	} else {
+		err, cause = ctx.Err(), context.Cause(ctx)
+	}
 	if cause == nil || sameError(cause, err) {
 		return err
 	}

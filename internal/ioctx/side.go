@@ -199,7 +199,9 @@ func (d *Side) unwatch() (aborted bool) {
 // Once ctx is done its registration is of no more use: dropping it here
 // lifts the past deadline, so the next call works.
 func (d *Side) Finish(ctx context.Context, err error) (cancelled bool) {
-	if ctx.Err() == nil {
+	select {
+	case <-ctx.Done(): // cheaper than Err, which may look up the cause
+	default:
 		return false
 	}
 	aborted := d.unwatch()
