@@ -54,21 +54,10 @@ func (s *Conn) Receive(ctx context.Context, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, streamerr.EmptyReceive
 	}
-	// BeginReceive's steps, written out: every frame on this path counts,
-	// as it makes the stack of a goroutine parked in Receive (a server's
-	// idle handler) outgrow its first 2 KiB.
-	if !s.recv.Acquire() {
-		return 0, s.refused()
-	}
-	defer s.recv.Release()
-	if err := s.pending; err != nil {
-		s.pending = nil
-		return 0, s.recvError(err)
-	}
-	if err := cancel.Checkpoint(ctx); err != nil {
+	if err := s.BeginReceive(ctx); err != nil {
 		return 0, err
 	}
-	s.recv.Watch(ctx)
+	defer s.recv.Release()
 	n, err := s.c.Read(p)
 	for n == 0 && err == nil { // allowed by io.Reader, if discouraged
 		n, err = s.c.Read(p)
@@ -130,21 +119,13 @@ func (s *Conn) ReleaseReceive() { s.recv.Release() }
 
 // Send writes all of p, as streams.ConnStream's Send documents.
 func (s *Conn) Send(ctx context.Context, p []byte) error {
-	// BeginSend's steps, written out, as in Receive.
-	if !s.send.Acquire() {
-		return s.refused()
-	}
-	defer s.send.Release()
-	if s.eofSent.Load() {
-		return streamerr.Closed
-	}
-	if err := cancel.Checkpoint(ctx); err != nil {
+	if err := s.BeginSend(ctx); err != nil {
 		return err
 	}
+	defer s.send.Release()
 	if len(p) == 0 {
 		return nil
 	}
-	s.send.Watch(ctx)
 	_, err := s.c.Write(p)
 	return s.EndSend(ctx, err)
 }
@@ -158,10 +139,8 @@ func (s *Conn) BeginSend(ctx context.Context) error {
 	if !s.send.Acquire() {
 		return s.refused()
 	}
-	err := error(nil)
-	if s.eofSent.Load() {
-		err = streamerr.Closed
-	} else {
+	err := streamerr.Closed
+	if !s.eofSent.Load() {
 		err = cancel.Checkpoint(ctx)
 	}
 	if err != nil {

@@ -51,13 +51,10 @@ type Side struct {
 	// owner is the connection or listener whose calls the Side guards:
 	// an interface, not two func values, which would cost an allocation
 	// each on every socket.
-	owner Owner
-	// abort runs once the watched context is done (see [Side.abortCall]);
-	// it is d.abortCall, made on the first Watch, and kept.
-	abort   func()
+	owner   Owner
 	pending sync.WaitGroup
-	// The registration of abort with the context of the last call, which
-	// is kept for the next one. Owned by the busy holder.
+	// The registration of abortCall with the context of the last call,
+	// which is kept for the next one. Owned by the busy holder.
 	watched context.Context
 	stop    func() bool
 }
@@ -159,17 +156,14 @@ func (d *Side) Watch(ctx context.Context) {
 	if ctx.Done() == nil { // never done: nothing to watch, nothing to pay
 		return
 	}
-	if d.abort == nil {
-		d.abort = d.abortCall
-	}
 	d.pending.Add(1)
 	d.watched = ctx
 	if af, ok := ctx.(afterFuncer); ok {
 		// Straight to the context's own list: no derived context, no
 		// goroutine when it fires.
-		d.stop = af.AfterFunc(d.abort)
+		d.stop = af.AfterFunc(d.abortCall)
 	} else {
-		d.stop = context.AfterFunc(ctx, d.abort)
+		d.stop = context.AfterFunc(ctx, d.abortCall)
 	}
 }
 
