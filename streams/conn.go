@@ -23,7 +23,7 @@ import (
 // context each time pays for it once, and allocates nothing after. The
 // registration lasts until a call with another context, the end of the
 // context, or Close. A task's context (a cancel scope's) takes it as an
-// entry in its own list, about 48 bytes, and runs it on the goroutine
+// entry in its own list, about 64 bytes, and runs it on the goroutine
 // that cancels; another cancellable context takes a context.AfterFunc,
 // about 170 bytes, which runs it on a goroutine of its own.
 type ConnStream struct {
