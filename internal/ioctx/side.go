@@ -42,7 +42,7 @@ var aLongTimeAgo = time.Unix(1, 0)
 // call with a context registers a function with it, and later calls with
 // the same context reuse that registration and allocate nothing. A context
 // with an AfterFunc method (a cancel scope's, a task's) takes the function
-// itself, which costs two small allocations and runs it on the goroutine
+// itself, which costs three small allocations and runs it on the goroutine
 // that cancels; any other goes through context.AfterFunc, which costs a
 // derived context and a goroutine when it fires.
 type Side struct {
