@@ -93,21 +93,7 @@ func newUDPSocket(uc *net.UDPConn, r HostResolver) *UDPSocket {
 // socket stays usable. A Close from another goroutine wakes it with
 // [streams.ErrClosed]. It allocates nothing.
 func (s *UDPSocket) ReceiveFrom(ctx context.Context, p []byte) (n int, from netip.AddrPort, err error) {
-	if len(p) == 0 {
-		return 0, netip.AddrPort{}, errNoBuffer
-	}
-	if err := s.begin(ctx, &s.recv, errRecvBusy); err != nil {
-		return 0, netip.AddrPort{}, err
-	}
-	n, _, flags, from, err := s.uc.ReadMsgUDPAddrPort(p, nil)
-	if err := s.end(ctx, &s.recv, err); err != nil {
-		return 0, netip.AddrPort{}, err
-	}
-	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-	if flags&syscall.MSG_TRUNC != 0 {
-		return n, from, &TruncatedError{Size: len(p)}
-	}
-	return n, from, nil
+	return receiveUDP(ctx, &s.dgram, s.uc, p)
 }
 
 // SendTo sends data as one datagram to port on host, an IP address
@@ -248,20 +234,8 @@ func newConnectedUDPSocket(uc *net.UDPConn) *ConnectedUDPSocket {
 // earlier datagram (the peer's port is closed: syscall.ECONNREFUSED) is
 // returned once, by this call or the next Send; the socket stays usable.
 func (s *ConnectedUDPSocket) Receive(ctx context.Context, p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, errNoBuffer
-	}
-	if err := s.begin(ctx, &s.recv, errRecvBusy); err != nil {
-		return 0, err
-	}
-	n, _, flags, _, err := s.uc.ReadMsgUDPAddrPort(p, nil)
-	if err := s.end(ctx, &s.recv, err); err != nil {
-		return 0, err
-	}
-	if flags&syscall.MSG_TRUNC != 0 {
-		return n, &TruncatedError{Size: len(p)}
-	}
-	return n, nil
+	n, _, err := receiveUDP(ctx, &s.dgram, s.uc, p)
+	return n, err
 }
 
 // Send sends data as one datagram to the peer, as [UDPSocket.SendTo]
@@ -370,4 +344,25 @@ func resolveHost(ctx context.Context, cfg *config, host string) (netip.Addr, err
 		return netip.Addr{}, fmt.Errorf("resolving %q: %w", host, err)
 	}
 	return addrs[0], nil
+}
+
+// receiveUDP is the receive of both UDP sockets: d's, on uc. The sender's
+// address comes unmapped (an IPv4 sender of a dual-stack socket as an
+// IPv4 address).
+func receiveUDP(ctx context.Context, d *dgram, uc *net.UDPConn, p []byte) (int, netip.AddrPort, error) {
+	if len(p) == 0 {
+		return 0, netip.AddrPort{}, errNoBuffer
+	}
+	if err := d.begin(ctx, &d.recv, errRecvBusy); err != nil {
+		return 0, netip.AddrPort{}, err
+	}
+	n, _, flags, from, err := uc.ReadMsgUDPAddrPort(p, nil)
+	if err := d.end(ctx, &d.recv, err); err != nil {
+		return 0, netip.AddrPort{}, err
+	}
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+	if flags&syscall.MSG_TRUNC != 0 {
+		return n, from, &TruncatedError{Size: len(p)}
+	}
+	return n, from, nil
 }
