@@ -195,9 +195,7 @@ func AdoptUnixListener(l net.Listener) (*UnixListener, error) {
 	if err := adoptCheck(kind{"AdoptUnixListener", syscall.SOCK_STREAM, true, listening}, l, ok, "*net.UnixListener"); err != nil {
 		return nil, err
 	}
-	u := &UnixListener{ul: ul}
-	u.init(ul, ul, ul.SetDeadline)
-	return u, nil
+	return newUnixListener(ul), nil
 }
 
 // AdoptUDP returns c, a *net.UDPConn bound to a port and not connected, as
@@ -230,9 +228,7 @@ func AdoptUnixDatagram(c net.PacketConn) (*UnixDatagramSocket, error) {
 	if err := adoptCheck(kind{"AdoptUnixDatagram", syscall.SOCK_DGRAM, true, bound}, c, ok, "*net.UnixConn"); err != nil {
 		return nil, err
 	}
-	s := &UnixDatagramSocket{uc: uc}
-	s.init(uc, uc, syscall.AF_UNIX)
-	return s, nil
+	return newUnixDatagramSocket(uc), nil
 }
 
 // AdoptConnectedUnixDatagram returns c, a connected *net.UnixConn of a
@@ -243,9 +239,7 @@ func AdoptConnectedUnixDatagram(c net.Conn) (*ConnectedUnixDatagramSocket, error
 	if err := adoptCheck(kind{"AdoptConnectedUnixDatagram", syscall.SOCK_DGRAM, true, connected}, c, ok, "*net.UnixConn"); err != nil {
 		return nil, err
 	}
-	s := &ConnectedUnixDatagramSocket{uc: uc}
-	s.init(uc, uc, syscall.AF_UNIX)
-	return s, nil
+	return newConnectedUnixDatagramSocket(uc), nil
 }
 
 // AdoptFile returns the socket whose descriptor f holds (one inherited

@@ -89,6 +89,12 @@ type UnixListener struct {
 
 var _ streams.Listener[*UnixStream] = (*UnixListener)(nil)
 
+func newUnixListener(ul *net.UnixListener) *UnixListener {
+	l := &UnixListener{ul: ul}
+	l.init(ul, ul, ul.SetDeadline)
+	return l
+}
+
 // ListenUnix listens on the UNIX stream socket path: a file, or on Linux
 // an abstract name (beginning with '@' or NUL, no file). A socket file
 // that is left over from a listener that is gone (nothing accepts on it)
@@ -208,8 +214,7 @@ func (c *config) listenUnixFD(fd int, name string, abstract bool) (*UnixListener
 	}
 	ul := nl.(*net.UnixListener)
 	ul.SetUnlinkOnClose(false) // Close removes the file only if it is still ours
-	l := &UnixListener{ul: ul}
-	l.init(ul, ul, ul.SetDeadline)
+	l := newUnixListener(ul)
 	if !abstract {
 		l.path = name
 		l.file, _ = os.Lstat(name)

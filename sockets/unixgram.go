@@ -85,8 +85,7 @@ func ListenUnixDatagram(path string, opts ...Option) (*UnixDatagramSocket, error
 		return nil, fmt.Errorf("sockets: %s: %w", op, err)
 	}
 	uc := pc.(*net.UnixConn)
-	s := &UnixDatagramSocket{uc: uc}
-	s.init(uc, uc, syscall.AF_UNIX)
+	s := newUnixDatagramSocket(uc)
 	if !abstract {
 		s.onClose = removeOnClose(name)
 	}
@@ -106,6 +105,18 @@ func setMode(cfg *config, name string, abstract bool) error {
 		}
 	}
 	return nil
+}
+
+func newUnixDatagramSocket(uc *net.UnixConn) *UnixDatagramSocket {
+	s := &UnixDatagramSocket{uc: uc}
+	s.init(uc, uc, syscall.AF_UNIX)
+	return s
+}
+
+func newConnectedUnixDatagramSocket(uc *net.UnixConn) *ConnectedUnixDatagramSocket {
+	s := &ConnectedUnixDatagramSocket{uc: uc}
+	s.init(uc, uc, syscall.AF_UNIX)
+	return s
 }
 
 // removeOnClose returns a function that removes the socket file just
@@ -240,8 +251,7 @@ func ConnectUnixDatagram(ctx context.Context, path string, opts ...Option) (*Con
 		return nil, fmt.Errorf("sockets: %s: %w", op, err)
 	}
 	uc := c.(*net.UnixConn)
-	s := &ConnectedUnixDatagramSocket{uc: uc}
-	s.init(uc, uc, syscall.AF_UNIX)
+	s := newConnectedUnixDatagramSocket(uc)
 	if local != "" && !abstract {
 		s.onClose = removeOnClose(local)
 	}
