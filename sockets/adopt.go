@@ -179,10 +179,7 @@ func AdoptTCPListener(l net.Listener) (*MultiListener, error) {
 		return nil, err
 	}
 	m := &MultiListener{cfg: &config{}}
-	acc := &acceptor{}
-	acc.init(tl, tl, tl.SetDeadline)
-	m.ls = append(m.ls, acc)
-	m.tcp = append(m.tcp, tl)
+	m.add(tl)
 	return m, nil
 }
 

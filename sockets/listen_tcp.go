@@ -108,10 +108,7 @@ func (c *config) listenAll(lc *net.ListenConfig, addrs []netip.Addr, wildcard bo
 			}
 		}
 		port = tl.Addr().(*net.TCPAddr).Port
-		acc := &acceptor{}
-		acc.init(tl, tl, tl.SetDeadline)
-		m.ls = append(m.ls, acc)
-		m.tcp = append(m.tcp, tl)
+		m.add(tl)
 	}
 	if len(m.ls) == 0 {
 		return nil, false, errors.New("sockets: ListenTCP: no address family is available")

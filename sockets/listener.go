@@ -124,6 +124,14 @@ type MultiListener struct {
 
 var _ streams.Listener[*SocketStream] = (*MultiListener)(nil)
 
+// add makes tl one of m's listeners, which m owns from then on.
+func (m *MultiListener) add(tl *net.TCPListener) {
+	acc := &acceptor{}
+	acc.init(tl, tl, tl.SetDeadline)
+	m.ls = append(m.ls, acc)
+	m.tcp = append(m.tcp, tl)
+}
+
 // tcpOne is one listener of a MultiListener, as a streams.Listener.
 type tcpOne struct {
 	a *acceptor
