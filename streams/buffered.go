@@ -19,7 +19,7 @@ const minBufferedRead = 4096
 
 // errEmptyReceive is what Receive returns when it is given an empty buffer:
 // it could never return at least one byte.
-var errEmptyReceive = streamerr.EmptyReceive
+var errEmptyReceive = streamerr.ErrEmptyReceive
 
 // errBufferedBusy is what a receive call of a [Buffered] returns while
 // another one runs.

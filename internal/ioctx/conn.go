@@ -52,7 +52,7 @@ func (s *Conn) NetConn() net.Conn { return s.c }
 // Receive reads into p, as streams.ConnStream's Receive documents.
 func (s *Conn) Receive(ctx context.Context, p []byte) (int, error) {
 	if len(p) == 0 {
-		return 0, streamerr.EmptyReceive
+		return 0, streamerr.ErrEmptyReceive
 	}
 	if err := s.BeginReceive(ctx); err != nil {
 		return 0, err

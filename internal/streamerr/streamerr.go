@@ -20,8 +20,8 @@ var (
 	DelimiterNotFound error = &sentinel{"delimiter not found within the maximum", nil}
 )
 
-// EmptyReceive is the error of a Receive given an empty buffer.
-var EmptyReceive = fmt.Errorf("streams: Receive with an empty buffer: %w", io.ErrShortBuffer)
+// ErrEmptyReceive is the error of a Receive given an empty buffer.
+var ErrEmptyReceive = fmt.Errorf("streams: Receive with an empty buffer: %w", io.ErrShortBuffer)
 
 // sentinel is an error value that also matches a standard error with the
 // same meaning (net.ErrClosed, io.ErrUnexpectedEOF), so code written for
