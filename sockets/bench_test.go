@@ -417,6 +417,7 @@ func BenchmarkHappyEyeballsBlackHole(b *testing.B) {
 			c, err := d.DialContext(dctx, "tcp4", first)
 			stop()
 			if err == nil {
+				c.Close()
 				b.Fatal("the black-holed address answered")
 			}
 			if c, err = d.DialContext(ctx, "tcp4", next); err != nil {
